@@ -1,0 +1,195 @@
+"""The agents' side: replies, notes and actions on a ticket, whatever desk they come from.
+
+Every change is recorded with who and when, shown on the desk, and told to the customer in
+the customer's own language.
+"""
+
+from __future__ import annotations
+
+from bot.actions import Button, DeskEvent, Text, attachments_to_json
+from bot.config import EngineConfig
+from bot.customer_flow import priority_text, status_text
+from bot.events import AgentAction, AgentEvent, AgentNote, AgentReply
+from bot.i18n import resolve_language
+from bot.model import ALLOWED_TRANSITIONS, AgentOp, AuthorKind, Priority, Status
+from bot.text import clean_text
+from bot.turn import Actor, Turn
+from storage.records import CustomerRecord, TicketRecord
+
+# The status each action moves a ticket to.
+_TARGET_STATUS = {
+    AgentOp.ASK_INFO: Status.WAITING,
+    AgentOp.RESOLVE: Status.RESOLVED,
+    AgentOp.REOPEN: Status.OPEN,
+    AgentOp.CLOSE: Status.CLOSED,
+}
+
+
+class AgentDesk:
+    def __init__(self, config: EngineConfig, turn: Turn) -> None:
+        self.config = config
+        self.turn = turn
+        self.tx = turn.tx
+
+    def handle(self, event: AgentEvent) -> None:
+        ticket = self.tx.ticket(event.ticket_id)
+        if ticket is None:
+            self.turn.tell_desk(event.ticket_id, DeskEvent.ALERT,
+                                text=Text("desk-no-such-ticket", {"id": event.ticket_id}))
+            return
+        actor = Actor(AuthorKind.AGENT, event.agent.user_id, event.agent.name)
+        match event:
+            case AgentReply():
+                self.reply(ticket, actor, clean_text(event.text), event)
+            case AgentNote():
+                self.note(ticket, actor, clean_text(event.text), event.event_id)
+            case AgentAction():
+                self.act(ticket, actor, event.op, clean_text(event.value))
+
+    # -- the customer ----------------------------------------------------------------------------
+    def customer_of(self, ticket: TicketRecord) -> tuple[CustomerRecord, str]:
+        customer = self.tx.customer(ticket.customer_id)
+        assert customer is not None  # tickets reference customers by foreign key
+        language = resolve_language(customer.language, customer.locale,
+                                    self.config.default_language)
+        return customer, language
+
+    def shown_name(self, actor: Actor) -> str:
+        return actor.name if self.config.show_agent_names and actor.name \
+            else self.config.team_name
+
+    def refuse(self, ticket: TicketRecord, key: str, **params: str | int | Text) -> None:
+        self.turn.tell_desk(ticket.id, DeskEvent.ALERT, text=Text(key, params))
+
+    # -- replies and notes -----------------------------------------------------------------------
+    def reply(self, ticket: TicketRecord, actor: Actor, text: str, event: AgentReply) -> None:
+        if not text and not event.attachments:
+            self.refuse(ticket, "desk-empty-reply", id=ticket.id)
+            return
+        message_id = self.tx.add_message(
+            ticket_id=ticket.id, author_kind=AuthorKind.AGENT, author_id=actor.id,
+            author_name=actor.name, body=text,
+            attachments_json=attachments_to_json(event.attachments),
+            event_id=event.event_id, now=self.turn.now,
+        )
+        self.mark_first_response(ticket)
+        if ticket.status in (Status.NEW, Status.WAITING):
+            self.turn.set_status(ticket, Status.OPEN, actor)
+        customer, language = self.customer_of(ticket)
+        self.turn.say(customer, language, Text("agent-reply", {
+            "id": ticket.id, "name": self.shown_name(actor), "text": text,
+        }), attachments=event.attachments, ticket_id=ticket.id)
+        self.turn.tell_desk(ticket.id, DeskEvent.AGENT_MESSAGE, message_id=message_id)
+
+    def note(self, ticket: TicketRecord, actor: Actor, text: str, event_id: str) -> None:
+        if not text:
+            self.refuse(ticket, "desk-empty-reply", id=ticket.id)
+            return
+        message_id = self.tx.add_message(
+            ticket_id=ticket.id, author_kind=AuthorKind.AGENT, author_id=actor.id,
+            author_name=actor.name, body=text, internal=True, event_id=event_id,
+            now=self.turn.now,
+        )
+        self.turn.tell_desk(ticket.id, DeskEvent.NOTE, message_id=message_id)
+
+    def mark_first_response(self, ticket: TicketRecord) -> None:
+        if ticket.first_response_at is None:
+            self.tx.update_ticket(ticket.id, self.turn.now, first_response_at=self.turn.now)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def act(self, ticket: TicketRecord, actor: Actor, op: AgentOp, value: str) -> None:
+        match op:
+            case AgentOp.CLAIM:
+                self.assign(ticket, actor, actor.id, actor.name)
+            case AgentOp.ASSIGN:
+                if not value:
+                    self.refuse(ticket, "desk-assign-needs-name", id=ticket.id)
+                    return
+                self.assign(ticket, actor, value, value)
+            case AgentOp.RELEASE:
+                self.assign(ticket, actor, None, None)
+            case AgentOp.PRIORITY:
+                self.set_priority(ticket, actor, value)
+            case AgentOp.BLOCK | AgentOp.UNBLOCK:
+                self.set_blocked(ticket, actor, op is AgentOp.BLOCK)
+            case _:
+                self.change_status(ticket, actor, _TARGET_STATUS[op], value)
+
+    def assign(self, ticket: TicketRecord, actor: Actor, agent_id: str | None,
+               agent_name: str | None) -> None:
+        if ticket.assignee_id == agent_id:
+            self.refuse(ticket, "desk-already-assigned", id=ticket.id,
+                        name=agent_name or "-")
+            return
+        self.tx.update_ticket(ticket.id, self.turn.now, assignee_id=agent_id,
+                              assignee_name=agent_name)
+        self.turn.record(ticket, actor, "assignee", ticket.assignee_name, agent_name)
+        if ticket.status == Status.NEW and agent_id is not None:
+            self.turn.set_status(ticket, Status.OPEN, actor)
+        self.turn.tell_desk(ticket.id, DeskEvent.UPDATED)
+        if agent_id is not None:
+            customer, language = self.customer_of(ticket)
+            shown = agent_name if self.config.show_agent_names and agent_name \
+                else self.config.team_name
+            self.turn.say(customer, language,
+                          Text("notice-assigned", {"id": ticket.id, "name": shown}),
+                          ticket_id=ticket.id)
+
+    def set_priority(self, ticket: TicketRecord, actor: Actor, value: str) -> None:
+        try:
+            priority = Priority(value.lower())
+        except ValueError:
+            self.refuse(ticket, "desk-bad-priority", id=ticket.id, value=value)
+            return
+        if priority == ticket.priority:
+            return
+        self.tx.update_ticket(ticket.id, self.turn.now, priority=priority.value)
+        self.turn.record(ticket, actor, "priority", ticket.priority, priority.value)
+        self.turn.tell_desk(ticket.id, DeskEvent.UPDATED)
+        customer, language = self.customer_of(ticket)
+        self.turn.say(customer, language, Text("notice-priority", {
+            "id": ticket.id, "priority": priority_text(priority),
+        }), ticket_id=ticket.id)
+
+    def change_status(self, ticket: TicketRecord, actor: Actor, target: Status,
+                      text: str) -> None:
+        current = Status(ticket.status)
+        if target not in ALLOWED_TRANSITIONS[current]:
+            self.refuse(ticket, "desk-bad-transition", id=ticket.id,
+                        current=status_text(current), target=status_text(target))
+            return
+        self.turn.set_status(ticket, target, actor)
+        customer, language = self.customer_of(ticket)
+        if target is Status.WAITING:
+            if text:
+                self.tx.add_message(ticket_id=ticket.id, author_kind=AuthorKind.AGENT,
+                                    author_id=actor.id, author_name=actor.name, body=text,
+                                    now=self.turn.now)
+            self.mark_first_response(ticket)
+            key = "notice-waiting-question" if text else "notice-waiting"
+            self.turn.say(customer, language, Text(key, {
+                "id": ticket.id, "name": self.shown_name(actor), "text": text,
+            }), ticket_id=ticket.id)
+        elif target is Status.RESOLVED:
+            self.turn.say(customer, language, Text("notice-resolved", {"id": ticket.id}),
+                          buttons=(Button(Text("button-reopen-ticket"),
+                                          f"reopen:{ticket.id}"),),
+                          ticket_id=ticket.id)
+        elif target is Status.OPEN:
+            self.turn.say(customer, language, Text("notice-reopened", {"id": ticket.id}),
+                          ticket_id=ticket.id)
+        else:
+            self.turn.say(customer, language, Text("notice-closed", {"id": ticket.id}),
+                          ticket_id=ticket.id)
+        self.turn.tell_desk(ticket.id, DeskEvent.UPDATED)
+
+    def set_blocked(self, ticket: TicketRecord, actor: Actor, blocked: bool) -> None:
+        customer, language = self.customer_of(ticket)
+        if customer.blocked == blocked:
+            return
+        self.tx.set_customer_blocked(customer.id, blocked)
+        self.turn.record(ticket, actor, "blocked", str(customer.blocked).lower(),
+                         str(blocked).lower())
+        self.turn.tell_desk(ticket.id, DeskEvent.UPDATED)
+        self.turn.say(customer, language, Text("notice-blocked" if blocked
+                                               else "notice-unblocked"), ticket_id=ticket.id)

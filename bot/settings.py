@@ -1,0 +1,91 @@
+"""Configuration from the environment and ``.env``; every setting is documented in .env.example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SUPPORTBOT_"
+
+
+class TelegramSettings(BaseModel):
+    enabled: bool = False
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str = "https://api.telegram.org/file/bot"
+    webhook_url: str | None = None  # public HTTPS URL; unset means long polling
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8081
+
+
+class DiscordSettings(BaseModel):
+    enabled: bool = False
+    token: SecretStr | None = None
+    api_base_url: str | None = None  # only for a stand-in in tests
+
+
+class SlackSettings(BaseModel):
+    enabled: bool = False
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None  # set for Socket Mode; unset means HTTP mode
+    agent_channel: str | None = None
+    agent_ids: list[str] = Field(default_factory=list)
+    api_base_url: str = "https://slack.com/api/"
+    http_listen: str = "0.0.0.0"
+    http_port: int = 3000
+    customers_enabled: bool = True  # workspace members may DM the bot as customers
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,
+        frozen=True,
+    )
+
+    database: Path = Path("data/supportbot.sqlite3")
+    default_language: str = "pl"
+    desk_language: str = "pl"
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    forms_file: Path = PROJECT_ROOT / "bot" / "data" / "forms.toml"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    team_name: str = "Support"
+    show_agent_names: bool = True
+    note_prefix: str = "note:"
+    timezone: str = "Europe/Warsaw"
+    business_hours: str = "mon-fri 08:00-16:00; sat 09:00-13:00"
+    holiday_country: str | None = "PL"
+    max_text_length: int = Field(default=20_000, ge=100)
+    tickets_page_size: int = Field(default=5, ge=1, le=20)
+    log_level: str = "INFO"
+
+    telegram: TelegramSettings = TelegramSettings()
+    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = SlackSettings()
+
+    def enabled_apps(self) -> list[str]:
+        return [name for name in ("telegram", "discord", "slack")
+                if getattr(self, name).enabled]
+
+    def missing(self) -> list[str]:
+        """Settings an enabled chat app cannot start without, by environment variable name."""
+        required = {
+            "telegram": ("token",),
+            "discord": ("token",),
+            "slack": ("bot_token", "agent_channel")
+            + (() if self.slack.app_token else ("signing_secret",)),
+        }
+        return [
+            f"{ENV_PREFIX}{app.upper()}__{name.upper()}"
+            for app in self.enabled_apps()
+            for name in required[app]
+            if not getattr(getattr(self, app), name)
+        ]

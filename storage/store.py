@@ -1,0 +1,256 @@
+"""The ticket store: one SQLite file in WAL mode, one writer with group commit, async readers.
+
+Writes go through a single writer thread. Each awaited call into SQLite costs a thread hop
+(about 100 µs here), so the writer takes every transaction function waiting at that moment and
+runs them all in one hop and one ``BEGIN IMMEDIATE`` transaction, each inside its own savepoint:
+a failing event rolls back alone, and no caller is answered before the batch has committed.
+Reads use a separate aiosqlite connection, so they never wait behind a write batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from storage.migrate import migrate
+from storage.records import (
+    CustomerRecord,
+    DeskThreadRecord,
+    MessageRecord,
+    OutboxRecord,
+    TicketEventRecord,
+    TicketRecord,
+)
+from storage.tx import (
+    ACTIVE_STATUSES_SQL,
+    CUSTOMER_BY_ID,
+    EVENTS_OF_TICKET,
+    MESSAGES_OF_TICKET,
+    PRIORITY_RANK_SQL,
+    TICKET_BY_ID,
+    Tx,
+)
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_Job = tuple[Callable[[Tx], Any], "asyncio.Future[Any]"]
+
+
+class StoreError(RuntimeError):
+    """The store could not do what was asked; nothing was acknowledged."""
+
+
+class StoreClosed(StoreError):
+    pass
+
+
+def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class Store:
+    def __init__(
+        self, path: Path | str, *, busy_timeout_ms: int = 5000, max_batch: int = 512
+    ) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._max_batch = max_batch
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._writer: sqlite3.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._writer_task: asyncio.Task[None] | None = None
+        self.schema_version = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        try:
+            self._writer = await loop.run_in_executor(
+                self._executor, _connect, self.path, self._busy_timeout_ms
+            )
+            self.schema_version = await loop.run_in_executor(
+                self._executor, migrate, self._writer
+            )
+            self._reader = await aiosqlite.connect(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the ticket store {self.path}: {exc}") from exc
+        self._reader.row_factory = sqlite3.Row
+        await self._reader.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        await self._reader.execute("PRAGMA query_only = ON")
+        self._writer_task = asyncio.create_task(self._write_loop(), name="store-writer")
+
+    async def close(self) -> None:
+        if self._writer_task is not None:
+            self._queue.put_nowait(None)
+            await self._writer_task
+            self._writer_task = None
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+        if self._writer is not None:
+            writer = self._writer
+            self._writer = None
+            await asyncio.get_running_loop().run_in_executor(self._executor, writer.close)
+        self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- writes --------------------------------------------------------------------------------
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn`` in a write transaction; returns once that transaction has committed."""
+        if self._writer_task is None:
+            raise StoreClosed("the ticket store is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((fn, future))
+        return await future
+
+    async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job is None:
+                    stopping = True
+                    break
+                batch.append(job)
+            outcomes = await loop.run_in_executor(
+                self._executor, self._run_batch, [fn for fn, _ in batch]
+            )
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.cancelled():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _run_batch(self, fns: Sequence[Callable[[Tx], Any]]) -> list[tuple[bool, Any]]:
+        conn = self._writer
+        if conn is None:
+            return [(False, StoreClosed("the ticket store is closed"))] * len(fns)
+        tx = Tx(conn)
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn in fns:
+                conn.execute("SAVEPOINT event")
+                try:
+                    outcomes.append((True, fn(tx)))
+                except sqlite3.OperationalError:
+                    raise  # locked, full or broken: the whole batch fails, below
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO event")
+                    outcomes.append((False, exc))
+                conn.execute("RELEASE event")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            log.error("store write failed, %d events not stored: %s", len(fns), exc)
+            error = StoreError(f"the ticket store could not save: {exc}")
+            return [(False, error)] * len(fns)
+        return outcomes
+
+    # -- reads ---------------------------------------------------------------------------------
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        if self._reader is None:
+            raise StoreClosed("the ticket store is not open")
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def ticket(self, ticket_id: int) -> TicketRecord | None:
+        rows = await self._rows(TICKET_BY_ID, (ticket_id,))
+        return TicketRecord.from_row(rows[0]) if rows else None
+
+    async def customer(self, customer_id: int) -> CustomerRecord | None:
+        rows = await self._rows(CUSTOMER_BY_ID, (customer_id,))
+        return CustomerRecord.from_row(rows[0]) if rows else None
+
+    async def ticket_messages(self, ticket_id: int) -> list[MessageRecord]:
+        return [MessageRecord.from_row(r) for r in await self._rows(MESSAGES_OF_TICKET,
+                                                                     (ticket_id,))]
+
+    async def ticket_message(self, message_id: int) -> MessageRecord | None:
+        rows = await self._rows("SELECT * FROM ticket_messages WHERE id = ?", (message_id,))
+        return MessageRecord.from_row(rows[0]) if rows else None
+
+    async def ticket_events(self, ticket_id: int) -> list[TicketEventRecord]:
+        return [TicketEventRecord.from_row(r) for r in await self._rows(EVENTS_OF_TICKET,
+                                                                         (ticket_id,))]
+
+    async def list_tickets(
+        self, *, statuses: Sequence[str] | None = None, limit: int = 50, offset: int = 0
+    ) -> list[TicketRecord]:
+        """Tickets for agents and admins: highest priority first, then oldest first."""
+        where, params = "", list[Any]()
+        if statuses:
+            where = f"WHERE status IN ({', '.join('?' for _ in statuses)})"
+            params.extend(statuses)
+        rows = await self._rows(
+            f"SELECT * FROM tickets {where} ORDER BY {PRIORITY_RANK_SQL} DESC, id "
+            "LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [TicketRecord.from_row(r) for r in rows]
+
+    async def active_ticket_count(self) -> int:
+        rows = await self._rows(
+            f"SELECT COUNT(*) FROM tickets WHERE status IN {ACTIVE_STATUSES_SQL}"
+        )
+        return int(rows[0][0])
+
+    async def pending_outbox(
+        self, destinations: Sequence[str], *, limit: int = 500
+    ) -> list[OutboxRecord]:
+        """Undelivered outbox rows, oldest first, including those waiting for a retry."""
+        if not destinations:
+            return []
+        marks = ", ".join("?" for _ in destinations)
+        rows = await self._rows(
+            f"SELECT * FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
+            f"AND destination IN ({marks}) ORDER BY id LIMIT ?",
+            (*destinations, limit),
+        )
+        return [OutboxRecord.from_row(r) for r in rows]
+
+    async def outbox_row(self, outbox_id: int) -> sqlite3.Row | None:
+        rows = await self._rows("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
+        return rows[0] if rows else None
+
+    async def desk_thread(self, ticket_id: int) -> DeskThreadRecord | None:
+        rows = await self._rows("SELECT * FROM desk_threads WHERE ticket_id = ?", (ticket_id,))
+        return DeskThreadRecord.from_row(rows[0]) if rows else None
+
+    async def ticket_for_thread(self, desk: str, channel: str, thread_ref: str) -> int | None:
+        rows = await self._rows(
+            "SELECT ticket_id FROM desk_threads WHERE desk = ? AND channel = ? AND thread_ref = ?",
+            (desk, channel, thread_ref),
+        )
+        return int(rows[0][0]) if rows else None

@@ -1,0 +1,295 @@
+"""Synchronous access to the store inside one write transaction.
+
+The engine applies a whole inbound event through one ``Tx`` in the writer thread: dedup row,
+conversation step, ticket change and outbox rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from storage.records import (
+    ConversationRecord,
+    CustomerRecord,
+    MessageRecord,
+    TicketEventRecord,
+    TicketRecord,
+    to_iso,
+)
+
+PRIORITY_RANK_SQL = (
+    "CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END"
+)
+ACTIVE_STATUSES_SQL = "('new', 'open', 'waiting')"
+
+TICKET_BY_ID = "SELECT * FROM tickets WHERE id = ?"
+CUSTOMER_BY_ID = "SELECT * FROM customers WHERE id = ?"
+MESSAGES_OF_TICKET = "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id"
+EVENTS_OF_TICKET = "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"
+
+_TICKET_COLUMNS = frozenset({
+    "category", "subject", "fields", "status", "priority", "assignee_id", "assignee_name",
+    "first_response_due", "first_response_at", "resolved_at", "closed_at",
+})
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_iso(value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+class Tx:
+    """One open write transaction; valid only inside ``Store.write``."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    # -- inbound dedup -------------------------------------------------------------------------
+    def mark_processed(self, event_id: str, now: datetime) -> bool:
+        """Record an inbound event id; False when it was already processed."""
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO processed_events (event_id, processed_at) VALUES (?, ?)",
+            (event_id, to_iso(now)),
+        )
+        return cur.rowcount == 1
+
+    # -- customers -----------------------------------------------------------------------------
+    def customer(self, customer_id: int) -> CustomerRecord | None:
+        row = self._conn.execute(CUSTOMER_BY_ID, (customer_id,)).fetchone()
+        return CustomerRecord.from_row(row) if row else None
+
+    def customer_by_identity(self, platform: str, user_id: str) -> CustomerRecord | None:
+        row = self._conn.execute(
+            "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?",
+            (platform, user_id),
+        ).fetchone()
+        return CustomerRecord.from_row(row) if row else None
+
+    def upsert_customer(
+        self,
+        *,
+        platform: str,
+        user_id: str,
+        chat_id: str,
+        display_name: str,
+        locale: str | None,
+        now: datetime,
+    ) -> CustomerRecord:
+        row = self._conn.execute(
+            """
+            INSERT INTO customers
+                (platform, platform_user_id, chat_id, display_name, locale, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (platform, platform_user_id) DO UPDATE SET
+                chat_id = excluded.chat_id,
+                display_name = CASE WHEN excluded.display_name != ''
+                                    THEN excluded.display_name ELSE display_name END,
+                locale = COALESCE(excluded.locale, locale)
+            RETURNING *
+            """,
+            (platform, user_id, chat_id, display_name, locale, to_iso(now)),
+        ).fetchone()
+        return CustomerRecord.from_row(row)
+
+    def set_customer_language(self, customer_id: int, language: str) -> None:
+        self._conn.execute(
+            "UPDATE customers SET language = ? WHERE id = ?", (language, customer_id)
+        )
+
+    def set_customer_blocked(self, customer_id: int, blocked: bool) -> None:
+        self._conn.execute(
+            "UPDATE customers SET blocked = ? WHERE id = ?", (int(blocked), customer_id)
+        )
+
+    # -- conversation state --------------------------------------------------------------------
+    def conversation(self, customer_id: int) -> ConversationRecord | None:
+        row = self._conn.execute(
+            "SELECT state, data FROM conversations WHERE customer_id = ?", (customer_id,)
+        ).fetchone()
+        return ConversationRecord(row["state"], json.loads(row["data"])) if row else None
+
+    def save_conversation(
+        self, customer_id: int, state: str, data: dict[str, Any], now: datetime
+    ) -> None:
+        self._conn.execute(
+            """
+            INSERT INTO conversations (customer_id, state, data, updated_at)
+            VALUES (?, ?, ?, ?)
+            ON CONFLICT (customer_id) DO UPDATE SET
+                state = excluded.state, data = excluded.data, updated_at = excluded.updated_at
+            """,
+            (customer_id, state, json.dumps(data, ensure_ascii=False), to_iso(now)),
+        )
+
+    def clear_conversation(self, customer_id: int) -> None:
+        self._conn.execute("DELETE FROM conversations WHERE customer_id = ?", (customer_id,))
+
+    # -- tickets -------------------------------------------------------------------------------
+    def insert_ticket(
+        self,
+        *,
+        customer_id: int,
+        category: str,
+        subject: str,
+        fields: dict[str, Any],
+        status: str,
+        priority: str,
+        first_response_due: datetime | None,
+        now: datetime,
+    ) -> int:
+        cur = self._conn.execute(
+            """
+            INSERT INTO tickets (customer_id, category, subject, fields, status, priority,
+                                 created_at, updated_at, first_response_due)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                customer_id, category, subject, json.dumps(fields, ensure_ascii=False), status,
+                priority, to_iso(now), to_iso(now),
+                to_iso(first_response_due) if first_response_due else None,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def ticket(self, ticket_id: int) -> TicketRecord | None:
+        row = self._conn.execute(TICKET_BY_ID, (ticket_id,)).fetchone()
+        return TicketRecord.from_row(row) if row else None
+
+    def update_ticket(self, ticket_id: int, now: datetime, **changes: Any) -> None:
+        unknown = set(changes) - _TICKET_COLUMNS
+        if unknown:
+            raise ValueError(f"not ticket columns: {sorted(unknown)}")
+        assignments = "".join(f"{name} = ?, " for name in changes)
+        values = [_sql_value(v) for v in changes.values()]
+        self._conn.execute(
+            f"UPDATE tickets SET {assignments}updated_at = ? WHERE id = ?",
+            (*values, to_iso(now), ticket_id),
+        )
+
+    def customer_tickets(
+        self, customer_id: int, *, active_only: bool = False, limit: int = 100, offset: int = 0
+    ) -> list[TicketRecord]:
+        where = f" AND status IN {ACTIVE_STATUSES_SQL}" if active_only else ""
+        rows = self._conn.execute(
+            f"SELECT * FROM tickets WHERE customer_id = ?{where} ORDER BY id DESC "
+            "LIMIT ? OFFSET ?",
+            (customer_id, limit, offset),
+        ).fetchall()
+        return [TicketRecord.from_row(r) for r in rows]
+
+    def count_customer_tickets(self, customer_id: int) -> int:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE customer_id = ?", (customer_id,)
+        ).fetchone()
+        return int(row[0])
+
+    # -- ticket history ------------------------------------------------------------------------
+    def add_message(
+        self,
+        *,
+        ticket_id: int,
+        author_kind: str,
+        author_id: str,
+        author_name: str,
+        body: str,
+        attachments_json: str = "[]",
+        internal: bool = False,
+        event_id: str | None = None,
+        now: datetime,
+    ) -> int:
+        cur = self._conn.execute(
+            """
+            INSERT INTO ticket_messages (ticket_id, author_kind, author_id, author_name,
+                                         internal, body, attachments, event_id, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (ticket_id, author_kind, author_id, author_name, int(internal), body,
+             attachments_json, event_id, to_iso(now)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def add_ticket_event(
+        self,
+        *,
+        ticket_id: int,
+        actor_kind: str,
+        actor_id: str,
+        actor_name: str,
+        kind: str,
+        old_value: str | None,
+        new_value: str | None,
+        now: datetime,
+    ) -> None:
+        self._conn.execute(
+            """
+            INSERT INTO ticket_events (ticket_id, actor_kind, actor_id, actor_name, kind,
+                                       old_value, new_value, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (ticket_id, actor_kind, actor_id, actor_name, kind, old_value, new_value,
+             to_iso(now)),
+        )
+
+    def ticket_messages(self, ticket_id: int) -> list[MessageRecord]:
+        rows = self._conn.execute(MESSAGES_OF_TICKET, (ticket_id,)).fetchall()
+        return [MessageRecord.from_row(r) for r in rows]
+
+    def ticket_events(self, ticket_id: int) -> list[TicketEventRecord]:
+        rows = self._conn.execute(EVENTS_OF_TICKET, (ticket_id,)).fetchall()
+        return [TicketEventRecord.from_row(r) for r in rows]
+
+    # -- outbox --------------------------------------------------------------------------------
+    def enqueue(
+        self,
+        *,
+        destination: str,
+        recipient: str,
+        payload: str,
+        ticket_id: int | None,
+        now: datetime,
+    ) -> int:
+        cur = self._conn.execute(
+            "INSERT INTO outbox (destination, recipient, ticket_id, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (destination, recipient, ticket_id, payload, to_iso(now)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def mark_delivered(self, outbox_id: int, ref: str | None, now: datetime) -> None:
+        self._conn.execute(
+            "UPDATE outbox SET delivered_at = ?, delivered_ref = ?, attempts = attempts + 1 "
+            "WHERE id = ?",
+            (to_iso(now), ref, outbox_id),
+        )
+
+    def reschedule(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None:
+        self._conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? "
+            "WHERE id = ?",
+            (to_iso(next_attempt_at), error, outbox_id),
+        )
+
+    def mark_failed(self, outbox_id: int, error: str, now: datetime) -> None:
+        self._conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, failed_at = ?, error = ? WHERE id = ?",
+            (to_iso(now), error, outbox_id),
+        )
+
+    # -- agents' desk threads ------------------------------------------------------------------
+    def set_desk_thread(self, ticket_id: int, desk: str, channel: str, thread_ref: str) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO desk_threads (ticket_id, desk, channel, thread_ref) "
+            "VALUES (?, ?, ?, ?)",
+            (ticket_id, desk, channel, thread_ref),
+        )

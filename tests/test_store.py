@@ -1,0 +1,91 @@
+"""The ticket store: migrations, group commit, savepoint isolation, dedup, clear failures."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage.migrate import MigrationError, latest_version, migrate
+from storage.store import Store, StoreClosed, StoreError
+from storage.tx import Tx
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+async def test_a_new_store_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite3") as store:
+        assert store.schema_version == latest_version() >= 1
+    conn = sqlite3.connect(tmp_path / "db.sqlite3")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"customers", "tickets", "ticket_messages", "ticket_events", "conversations",
+            "processed_events", "outbox", "desk_threads"} <= tables
+
+
+def test_a_store_newer_than_the_program_is_refused(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    with pytest.raises(MigrationError, match="newer than this program"):
+        migrate(conn)
+
+
+async def test_many_concurrent_writes_commit_in_batches(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite3") as store:
+        results = await asyncio.gather(*(
+            store.write(lambda tx, i=i: tx.mark_processed(f"e{i}", NOW)) for i in range(500)
+        ))
+        assert all(results)
+        again = await store.write(lambda tx: tx.mark_processed("e7", NOW))
+        assert again is False  # INSERT OR IGNORE: a re-delivery is recognised
+
+
+async def test_a_failing_event_rolls_back_alone(tmp_path: Path) -> None:
+    def good(name: str):  # type: ignore[no-untyped-def]
+        def apply(tx: Tx) -> bool:
+            return tx.mark_processed(name, NOW)
+        return apply
+
+    def bad(tx: Tx) -> None:
+        tx.mark_processed("half-done", NOW)
+        raise ValueError("boom")
+
+    async with Store(tmp_path / "db.sqlite3") as store:
+        outcomes = await asyncio.gather(store.write(good("a")), store.write(bad),
+                                        store.write(good("b")), return_exceptions=True)
+        assert outcomes[0] is True and outcomes[2] is True
+        assert isinstance(outcomes[1], ValueError)
+        assert await store.write(good("half-done")) is True  # it was rolled back
+
+
+async def test_writes_after_close_fail_clearly(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    await store.open()
+    await store.close()
+    with pytest.raises(StoreClosed):
+        await store.write(lambda tx: tx.mark_processed("x", NOW))
+
+
+async def test_a_corrupt_file_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open the ticket store"):
+        await Store(path).open()
+
+
+async def test_a_locked_database_fails_the_batch_without_acknowledging(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = Store(path, busy_timeout_ms=50)
+    await store.open()
+    try:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match="locked"):
+            await store.write(lambda tx: tx.mark_processed("while-locked", NOW))
+        blocker.execute("ROLLBACK")
+        assert await store.write(lambda tx: tx.mark_processed("while-locked", NOW)) is True
+    finally:
+        await store.close()
