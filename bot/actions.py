@@ -46,6 +46,29 @@ class CustomerMessage:
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     ticket_id: int | None = None
+    message_id: int | None = None  # the ticket message this relays (an agent's reply)
+
+
+@dataclass(frozen=True, slots=True)
+class EditCustomerMessage:
+    """Change what the customer already received (``ref`` is the platform's message id)."""
+
+    platform: str
+    chat_id: str
+    language: str
+    ref: str
+    texts: tuple[Text, ...]
+    ticket_id: int | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCustomerMessage:
+    platform: str
+    chat_id: str
+    ref: str
+    ticket_id: int | None = None
+    message_id: int | None = None
 
 
 class DeskEvent(StrEnum):
@@ -56,6 +79,7 @@ class DeskEvent(StrEnum):
     NOTE = "note"
     ALERT = "alert"
     DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"  # a relayed agent message reached the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +92,8 @@ class DeskNotice:
     text: Text | None = None
 
 
-Action = CustomerMessage | DeskNotice
+Action = CustomerMessage | EditCustomerMessage | DeleteCustomerMessage | DeskNotice
+CustomerAction = CustomerMessage | EditCustomerMessage | DeleteCustomerMessage
 
 
 def _encode_param(value: Param) -> Any:
@@ -105,12 +130,12 @@ def _text_from_dict(raw: Mapping[str, Any]) -> Text:
 
 def attachment_to_dict(a: Attachment) -> dict[str, Any]:
     return {"kind": a.kind, "file_ref": a.file_ref, "name": a.name, "mime_type": a.mime_type,
-            "size": a.size}
+            "size": a.size, "source": a.source}
 
 
 def attachment_from_dict(raw: Mapping[str, Any]) -> Attachment:
     return Attachment(raw["kind"], raw["file_ref"], raw.get("name", ""),
-                      raw.get("mime_type", ""), raw.get("size", 0))
+                      raw.get("mime_type", ""), raw.get("size", 0), raw.get("source", ""))
 
 
 def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
@@ -122,26 +147,49 @@ def attachments_from_json(raw: str | None) -> tuple[Attachment, ...]:
 
 
 def to_json(action: Action) -> str:
-    if isinstance(action, CustomerMessage):
-        body: dict[str, Any] = {
-            "type": "customer_message",
-            "platform": action.platform,
-            "chat_id": action.chat_id,
-            "language": action.language,
-            "texts": [_text_to_dict(t) for t in action.texts],
-            "buttons": [{"label": _text_to_dict(b.label), "data": b.data}
-                        for b in action.buttons],
-            "attachments": [attachment_to_dict(a) for a in action.attachments],
-            "ticket_id": action.ticket_id,
-        }
-    else:
-        body = {
-            "type": "desk_notice",
-            "ticket_id": action.ticket_id,
-            "event": action.event.value,
-            "message_id": action.message_id,
-            "text": _text_to_dict(action.text) if action.text else None,
-        }
+    body: dict[str, Any]
+    match action:
+        case CustomerMessage():
+            body = {
+                "type": "customer_message",
+                "platform": action.platform,
+                "chat_id": action.chat_id,
+                "language": action.language,
+                "texts": [_text_to_dict(t) for t in action.texts],
+                "buttons": [{"label": _text_to_dict(b.label), "data": b.data}
+                            for b in action.buttons],
+                "attachments": [attachment_to_dict(a) for a in action.attachments],
+                "ticket_id": action.ticket_id,
+                "message_id": action.message_id,
+            }
+        case EditCustomerMessage():
+            body = {
+                "type": "edit_customer_message",
+                "platform": action.platform,
+                "chat_id": action.chat_id,
+                "language": action.language,
+                "ref": action.ref,
+                "texts": [_text_to_dict(t) for t in action.texts],
+                "ticket_id": action.ticket_id,
+                "message_id": action.message_id,
+            }
+        case DeleteCustomerMessage():
+            body = {
+                "type": "delete_customer_message",
+                "platform": action.platform,
+                "chat_id": action.chat_id,
+                "ref": action.ref,
+                "ticket_id": action.ticket_id,
+                "message_id": action.message_id,
+            }
+        case DeskNotice():
+            body = {
+                "type": "desk_notice",
+                "ticket_id": action.ticket_id,
+                "event": action.event.value,
+                "message_id": action.message_id,
+                "text": _text_to_dict(action.text) if action.text else None,
+            }
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -158,6 +206,25 @@ def from_json(raw: str) -> Action:
                           for b in body["buttons"]),
             attachments=tuple(attachment_from_dict(a) for a in body["attachments"]),
             ticket_id=body.get("ticket_id"),
+            message_id=body.get("message_id"),
+        )
+    if kind == "edit_customer_message":
+        return EditCustomerMessage(
+            platform=body["platform"],
+            chat_id=body["chat_id"],
+            language=body["language"],
+            ref=body["ref"],
+            texts=tuple(_text_from_dict(t) for t in body["texts"]),
+            ticket_id=body.get("ticket_id"),
+            message_id=body.get("message_id"),
+        )
+    if kind == "delete_customer_message":
+        return DeleteCustomerMessage(
+            platform=body["platform"],
+            chat_id=body["chat_id"],
+            ref=body["ref"],
+            ticket_id=body.get("ticket_id"),
+            message_id=body.get("message_id"),
         )
     if kind == "desk_notice":
         return DeskNotice(

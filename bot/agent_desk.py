@@ -6,10 +6,22 @@ the customer's own language.
 
 from __future__ import annotations
 
-from bot.actions import Button, DeskEvent, Text, attachments_to_json
+from dataclasses import replace
+
+from bot.actions import (
+    Button,
+    CustomerMessage,
+    DeleteCustomerMessage,
+    DeskEvent,
+    EditCustomerMessage,
+    Text,
+    attachments_to_json,
+    from_json,
+    to_json,
+)
 from bot.config import EngineConfig
 from bot.customer_flow import priority_text, status_text
-from bot.events import AgentAction, AgentEvent, AgentNote, AgentReply
+from bot.events import AgentAction, AgentDelete, AgentEdit, AgentEvent, AgentNote, AgentReply
 from bot.i18n import resolve_language
 from bot.model import ALLOWED_TRANSITIONS, AgentOp, AuthorKind, Priority, Status
 from bot.text import clean_text
@@ -45,6 +57,8 @@ class AgentDesk:
                 self.note(ticket, actor, clean_text(event.text), event.event_id)
             case AgentAction():
                 self.act(ticket, actor, event.op, clean_text(event.value))
+            case AgentEdit() | AgentDelete():
+                self.edit(ticket, actor, event)
 
     # -- the customer ----------------------------------------------------------------------------
     def customer_of(self, ticket: TicketRecord) -> tuple[CustomerRecord, str]:
@@ -76,10 +90,52 @@ class AgentDesk:
         if ticket.status in (Status.NEW, Status.WAITING):
             self.turn.set_status(ticket, Status.OPEN, actor)
         customer, language = self.customer_of(ticket)
-        self.turn.say(customer, language, Text("agent-reply", {
-            "id": ticket.id, "name": self.shown_name(actor), "text": text,
-        }), attachments=event.attachments, ticket_id=ticket.id)
+        self.turn.say(customer, language, self.reply_text(ticket, actor, text),
+                      attachments=event.attachments, ticket_id=ticket.id,
+                      message_id=message_id)
         self.turn.tell_desk(ticket.id, DeskEvent.AGENT_MESSAGE, message_id=message_id)
+
+    def reply_text(self, ticket: TicketRecord, actor: Actor, text: str) -> Text:
+        return Text("agent-reply", {"id": ticket.id, "name": self.shown_name(actor),
+                                    "text": text})
+
+    def edit(self, ticket: TicketRecord, actor: Actor, event: AgentEdit | AgentDelete) -> None:
+        """Apply an agent's change to a reply: to what is queued, or to what was received."""
+        message = self.tx.message_by_event(ticket.id, event.original_event_id)
+        if message is None or message.author_kind != AuthorKind.AGENT:
+            return  # an edit of something never relayed (a note, a desk command): nothing to do
+        if message.internal and isinstance(event, AgentEdit):
+            self.tx.update_message(message.id, body=clean_text(event.text))
+            return
+        if self.turn.now - message.created_at > self.config.agent_edit_window:
+            self.refuse(ticket, "desk-edit-too-late", id=ticket.id,
+                        minutes=int(self.config.agent_edit_window.total_seconds() // 60))
+            return
+        customer, language = self.customer_of(ticket)
+        deleting = isinstance(event, AgentDelete)
+        new_text = clean_text(event.text) if isinstance(event, AgentEdit) else ""
+        self.turn.record(ticket, actor, "message_deleted" if deleting else "message_edited",
+                         message.body, new_text or None)
+        self.tx.update_message(message.id, body=None if deleting else new_text,
+                               internal=True if deleting else None)
+        for row in self.tx.relays_of(message.id):
+            if row["delivered_at"] is None and row["failed_at"] is None:
+                if deleting:
+                    self.tx.cancel_outbox(row["id"], "withdrawn by the agent", self.turn.now)
+                else:
+                    original = from_json(row["payload"])
+                    assert isinstance(original, CustomerMessage)
+                    self.tx.replace_payload(row["id"], to_json(replace(
+                        original, texts=(self.reply_text(ticket, actor, new_text),))))
+            elif row["delivered_ref"] and row["failed_at"] is None:
+                ref = str(row["delivered_ref"])
+                if deleting:
+                    self.turn.send(customer, DeleteCustomerMessage(
+                        customer.platform, customer.chat_id, ref, ticket.id, message.id))
+                else:
+                    self.turn.send(customer, EditCustomerMessage(
+                        customer.platform, customer.chat_id, language, ref,
+                        (self.reply_text(ticket, actor, new_text),), ticket.id, message.id))
 
     def note(self, ticket: TicketRecord, actor: Actor, text: str, event_id: str) -> None:
         if not text:

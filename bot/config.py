@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.forms import FormBook
 from bot.knowledge import KnowledgeBase
@@ -20,3 +21,4 @@ class EngineConfig:
     show_agent_names: bool = True
     max_text_length: int = 20_000  # longer messages are refused with a clear reason, not cut
     max_attachments: int = 10
+    agent_edit_window: timedelta = timedelta(minutes=15)

@@ -161,7 +161,7 @@ class Dispatcher:
             log.exception("delivery %s to %s crashed", row.id, row.destination)
             await self._retry_later(row, f"{type(exc).__name__}: {exc}", None)
             return False
-        await self.store.write(partial(_mark_delivered, row.id, ref, self.clock()))
+        await self.store.write(partial(self._delivered, row, action, ref))
         return True
 
     async def _retry_later(self, row: OutboxRecord, reason: str,
@@ -174,6 +174,15 @@ class Dispatcher:
         await self.store.write(lambda tx: tx.reschedule(row.id, next_at, reason))
         asyncio.get_running_loop().call_later(delay, self.wake)
 
+    def _delivered(self, row: OutboxRecord, action: Action, ref: str | None, tx: Tx) -> None:
+        now = self.clock()
+        tx.mark_delivered(row.id, ref, now)
+        message_id = getattr(action, "message_id", None)
+        if row.destination != DESK and row.ticket_id is not None and message_id is not None:
+            # The desk marks the agent's message as delivered (a reaction on Slack).
+            _tell_desk(tx, DeskNotice(row.ticket_id, DeskEvent.DELIVERED,
+                                      message_id=message_id), now)
+
     def _give_up(self, row: OutboxRecord, reason: str, tx: Tx) -> None:
         now = self.clock()
         tx.mark_failed(row.id, reason, now)
@@ -182,14 +191,21 @@ class Dispatcher:
         tx.add_ticket_event(ticket_id=row.ticket_id, actor_kind="system", actor_id="",
                             actor_name="", kind="delivery_failed", old_value=None,
                             new_value=reason, now=now)
-        notice = DeskNotice(row.ticket_id, DeskEvent.DELIVERY_FAILED,
-                            text=Text("desk-delivery-failed", {"reason": reason}))
-        tx.enqueue(destination=DESK, recipient=f"{DESK}:{row.ticket_id}",
-                   payload=to_json(notice), ticket_id=row.ticket_id, now=now)
+        _tell_desk(tx, DeskNotice(row.ticket_id, DeskEvent.DELIVERY_FAILED,
+                                  message_id=_message_id(row),
+                                  text=Text("desk-delivery-failed", {"reason": reason})), now)
 
 
-def _mark_delivered(outbox_id: int, ref: str | None, now: datetime, tx: Tx) -> None:
-    tx.mark_delivered(outbox_id, ref, now)
+def _tell_desk(tx: Tx, notice: DeskNotice, now: datetime) -> None:
+    tx.enqueue(destination=DESK, recipient=f"{DESK}:{notice.ticket_id}",
+               payload=to_json(notice), ticket_id=notice.ticket_id, now=now)
+
+
+def _message_id(row: OutboxRecord) -> int | None:
+    try:
+        return getattr(from_json(row.payload), "message_id", None)
+    except (ValueError, KeyError):
+        return None
 
 
 def _due(row: OutboxRecord, now: datetime) -> bool:

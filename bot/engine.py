@@ -16,7 +16,7 @@ from functools import partial
 from bot.agent_desk import AgentDesk
 from bot.config import EngineConfig
 from bot.customer_flow import CustomerFlow
-from bot.events import AgentAction, AgentNote, AgentReply, InboundEvent
+from bot.events import AgentEvent, InboundEvent
 from bot.i18n import resolve_language
 from bot.turn import Turn
 from storage.store import Store
@@ -64,7 +64,7 @@ class Engine:
             log.info("duplicate event %s dropped", event.event_id)
             return Outcome(duplicate=True)
         turn = Turn(tx, now)
-        if isinstance(event, AgentReply | AgentNote | AgentAction):
+        if isinstance(event, AgentEvent):
             AgentDesk(self.config, turn).handle(event)
         else:
             ref = event.customer

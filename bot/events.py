@@ -31,6 +31,7 @@ class Attachment:
     name: str = ""
     mime_type: str = ""
     size: int = 0
+    source: str = ""  # the platform holding the file; its adapter can fetch it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,25 @@ class AgentAction:
     value: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class AgentEdit:
+    """An agent changed a reply they sent; ``original_event_id`` names that reply."""
+
+    event_id: str
+    agent: AgentRef
+    ticket_id: int
+    original_event_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDelete:
+    event_id: str
+    agent: AgentRef
+    ticket_id: int
+    original_event_id: str
+
+
 CustomerEvent = CustomerText | CustomerFile | CustomerCommand | ButtonPress | UnsupportedContent
-AgentEvent = AgentReply | AgentNote | AgentAction
+AgentEvent = AgentReply | AgentNote | AgentAction | AgentEdit | AgentDelete
 InboundEvent = CustomerEvent | AgentEvent

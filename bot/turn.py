@@ -5,13 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.actions import Button, CustomerMessage, DeskEvent, DeskNotice, Text, to_json
+from bot.actions import (
+    Button,
+    CustomerAction,
+    CustomerMessage,
+    DeskEvent,
+    DeskNotice,
+    Text,
+    to_json,
+)
 from bot.events import Attachment
 from bot.model import AuthorKind, Status
 from storage.records import CustomerRecord, TicketRecord
 from storage.tx import Tx
 
 DESK = "desk"
+
+
+def customer_recipient(customer: CustomerRecord) -> str:
+    return f"{customer.platform}:{customer.chat_id}"
 
 
 @dataclass(slots=True)
@@ -37,6 +49,7 @@ class Turn:
         buttons: tuple[Button, ...] = (),
         attachments: tuple[Attachment, ...] = (),
         ticket_id: int | None = None,
+        message_id: int | None = None,
     ) -> None:
         """Queue a message to a customer on their own chat app."""
         message = CustomerMessage(
@@ -47,12 +60,18 @@ class Turn:
             buttons=buttons,
             attachments=attachments,
             ticket_id=ticket_id,
+            message_id=message_id,
         )
+        self.send(customer, message)
+
+    def send(self, customer: CustomerRecord, action: CustomerAction) -> None:
+        """Queue any action towards a customer, in order with everything else sent to them."""
         self.outbox_ids.append(self.tx.enqueue(
             destination=customer.platform,
-            recipient=f"{customer.platform}:{customer.chat_id}",
-            payload=to_json(message),
-            ticket_id=ticket_id,
+            recipient=customer_recipient(customer),
+            payload=to_json(action),
+            ticket_id=action.ticket_id,
+            message_id=action.message_id,
             now=self.now,
         ))
 

@@ -257,14 +257,55 @@ class Tx:
         payload: str,
         ticket_id: int | None,
         now: datetime,
+        message_id: int | None = None,
     ) -> int:
         cur = self._conn.execute(
-            "INSERT INTO outbox (destination, recipient, ticket_id, payload, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (destination, recipient, ticket_id, payload, to_iso(now)),
+            "INSERT INTO outbox (destination, recipient, ticket_id, message_id, payload, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (destination, recipient, ticket_id, message_id, payload, to_iso(now)),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    def message_by_event(self, ticket_id: int, event_id: str) -> MessageRecord | None:
+        row = self._conn.execute(
+            "SELECT * FROM ticket_messages WHERE event_id = ? AND ticket_id = ?",
+            (event_id, ticket_id),
+        ).fetchone()
+        return MessageRecord.from_row(row) if row else None
+
+    def relays_of(self, message_id: int) -> list[sqlite3.Row]:
+        """Outbox rows that carry a ticket message to the customer, oldest first."""
+        return self._conn.execute(
+            "SELECT * FROM outbox WHERE message_id = ? AND destination != 'desk' ORDER BY id",
+            (message_id,),
+        ).fetchall()
+
+    def replace_payload(self, outbox_id: int, payload: str) -> bool:
+        """Change an outbox row not yet delivered; False when it is too late for that."""
+        cur = self._conn.execute(
+            "UPDATE outbox SET payload = ? WHERE id = ? AND delivered_at IS NULL "
+            "AND failed_at IS NULL",
+            (payload, outbox_id),
+        )
+        return cur.rowcount == 1
+
+    def cancel_outbox(self, outbox_id: int, reason: str, now: datetime) -> bool:
+        cur = self._conn.execute(
+            "UPDATE outbox SET failed_at = ?, error = ? WHERE id = ? AND delivered_at IS NULL "
+            "AND failed_at IS NULL",
+            (to_iso(now), reason, outbox_id),
+        )
+        return cur.rowcount == 1
+
+    def update_message(self, message_id: int, *, body: str | None = None,
+                       internal: bool | None = None) -> None:
+        if body is not None:
+            self._conn.execute("UPDATE ticket_messages SET body = ? WHERE id = ?",
+                               (body, message_id))
+        if internal is not None:
+            self._conn.execute("UPDATE ticket_messages SET internal = ? WHERE id = ?",
+                               (int(internal), message_id))
 
     def mark_delivered(self, outbox_id: int, ref: str | None, now: datetime) -> None:
         self._conn.execute(

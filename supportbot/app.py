@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import importlib
 import logging
+import signal
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from bot.config import EngineConfig
 from bot.delivery import Dispatcher
@@ -13,8 +15,10 @@ from bot.engine import Engine
 from bot.forms import FormBook
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
+from bot.runtime import ChatApp, Runtime
 from bot.settings import Settings
 from bot.sla import ResponsePolicy
+from bot.turn import DESK
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,19 +55,8 @@ def build_config(settings: Settings) -> EngineConfig:
     )
 
 
-@dataclass(slots=True)
-class Core:
-    """Everything the chat apps share."""
-
-    settings: Settings
-    store: Store
-    engine: Engine
-    dispatcher: Dispatcher
-    translator: Translator
-
-
 @contextlib.asynccontextmanager
-async def open_core(settings: Settings) -> AsyncIterator[Core]:
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Open the store and build the engine; closes everything on the way out."""
     config = build_config(settings)
     translator = Translator(settings.locales_dir, default_language=settings.default_language,
@@ -73,34 +66,72 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
     dispatcher = Dispatcher(store)
     engine = Engine(store, config, on_outbox=dispatcher.wake)
     try:
-        yield Core(settings, store, engine, dispatcher, translator)
+        yield Runtime(settings, store, engine, dispatcher, translator)
     finally:
         await store.close()
 
 
 async def run_console(settings: Settings) -> None:
     from adapters.console.channel import PLATFORM, ConsoleChannel, stdin_lines
-    from bot.turn import DESK
 
-    async with open_core(settings) as core:
-        console = ConsoleChannel(core.translator, core.store,
+    async with open_runtime(settings) as runtime:
+        console = ConsoleChannel(runtime.translator, runtime.store,
                                  desk_language=settings.desk_language)
-        core.dispatcher.register(PLATFORM, console)
-        core.dispatcher.register(DESK, console)
-        await core.dispatcher.drain()  # whatever a previous run left undelivered
-        await console.run(stdin_lines(), core.engine, core.dispatcher)
-        await core.dispatcher.stop(timeout=5)
+        runtime.dispatcher.register(PLATFORM, console)
+        runtime.dispatcher.register(DESK, console)
+        await runtime.dispatcher.drain()  # whatever a previous run left undelivered
+        await console.run(stdin_lines(), runtime.engine, runtime.dispatcher)
+        await runtime.dispatcher.stop(timeout=5)
 
 
-async def run_enabled_apps(settings: Settings) -> None:
+# Each chat app's adapter module exposes ``create(runtime) -> ChatApp``; imported only when on.
+ADAPTERS = {
+    "telegram": "adapters.telegram",
+    "slack": "adapters.slack",
+    "discord": "adapters.discord",
+}
+
+
+def create_app(name: str, runtime: Runtime) -> ChatApp:
+    module = importlib.import_module(ADAPTERS[name])
+    app: ChatApp = module.create(runtime)
+    return app
+
+
+async def run_enabled_apps(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run every enabled chat app until SIGTERM / SIGINT (or ``stop``), then shut down cleanly."""
     missing = settings.missing()
     if missing:
         raise ConfigurationError("missing settings: " + ", ".join(missing))
-    apps = settings.enabled_apps()
-    if not apps:
+    names = settings.enabled_apps()
+    if not names:
         log.info("no chat app is enabled: starting the console channel")
         await run_console(settings)
         return
-    raise ConfigurationError(
-        f"chat apps enabled but not built into this version yet: {', '.join(apps)}"
-    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal_number, stop.set)
+    async with open_runtime(settings) as runtime:
+        apps = [create_app(name, runtime) for name in names]
+        if DESK not in runtime.dispatcher.destinations:
+            log.warning("no agents' desk is enabled (Slack): desk notices wait in the store")
+        started: list[ChatApp] = []
+        delivery = asyncio.create_task(runtime.dispatcher.run(), name="delivery")
+        try:
+            for app in apps:
+                await app.start()
+                started.append(app)
+            log.info("running: %s", ", ".join(names))
+            await stop.wait()
+            log.info("shutting down")
+        finally:
+            # Stop taking updates first, then finish delivering what is in hand.
+            for app in reversed(started):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(app.stop(), timeout=10)
+            await runtime.dispatcher.stop(timeout=10)
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery

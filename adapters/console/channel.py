@@ -16,7 +16,15 @@ from collections.abc import AsyncIterator
 from typing import TextIO
 
 from adapters.console.desk import ConsoleDesk
-from bot.actions import Action, Button, CustomerMessage, DeskNotice
+from bot.actions import (
+    Action,
+    Button,
+    CustomerMessage,
+    DeleteCustomerMessage,
+    DeskNotice,
+    EditCustomerMessage,
+    Text,
+)
 from bot.delivery import Dispatcher
 from bot.engine import Engine
 from bot.events import (
@@ -87,15 +95,27 @@ class ConsoleChannel:
         )
         self.agent = AgentRef(PLATFORM, "console-agent", "Agent")
         self._choices: tuple[Button, ...] = ()
+        self._printed = 0
 
     # -- outbound ------------------------------------------------------------------------------
     async def deliver(self, action: Action) -> str | None:
-        if isinstance(action, CustomerMessage):
-            self._print_customer(action)
-        elif isinstance(action, DeskNotice):
-            for line in await self.desk.render(action):
-                self._print("desk", line)
-        return None
+        """Print an action; the line number printed serves as the message's reference."""
+        match action:
+            case CustomerMessage():
+                self._print_customer(action)
+            case EditCustomerMessage():
+                # A terminal cannot change a printed line: print the new version, marked.
+                marker = self.translator.render(Text("message-edited"), action.language)
+                text = self.translator.render_all(action.texts, action.language)
+                self._print("bot", f"{marker} {text}")
+            case DeleteCustomerMessage():
+                self._print("bot", self.translator.render(Text("message-withdrawn"),
+                                                          self.translator.default_language))
+            case DeskNotice():
+                for line in await self.desk.render(action):
+                    self._print("desk", line)
+        self._printed += 1
+        return str(self._printed)
 
     def _print_customer(self, message: CustomerMessage) -> None:
         text = self.translator.render_all(message.texts, message.language)

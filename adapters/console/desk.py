@@ -24,6 +24,8 @@ class ConsoleDesk:
         return self.t("desk-usage")
 
     async def render(self, notice: DeskNotice) -> list[str]:
+        if notice.event is DeskEvent.DELIVERED:
+            return []  # in one terminal the agent sees the customer's copy already
         if notice.event in (DeskEvent.ALERT, DeskEvent.DELIVERY_FAILED) and notice.text:
             return [self.t("desk-alert", id=notice.ticket_id,
                            text=self.translator.render(notice.text, self.language))]

@@ -24,3 +24,4 @@ desk-customer-reopened = The customer reopened ticket #{ $id }.
 desk-usage = Agent commands: /agent reply N text · note N text · claim N · assign N person · release N · priority N low|normal|high|urgent · ask N question · resolve N · reopen N · close N · block N · unblock N · list · show N
 desk-ticket-line = #{ $id } [{ $priority }] { $status } — { $subject } ({ $customer })
 desk-no-tickets = No open tickets.
+desk-edit-too-late = #{ $id }: a message older than { $minutes } min can no longer be changed for the customer.

@@ -194,3 +194,6 @@ notice-reopened = Ticket no. { $id } has been reopened.
 notice-closed = Ticket no. { $id } has been closed.
 notice-blocked = The support team has limited messages to us from this account.
 notice-unblocked = You can write to us again.
+
+message-edited = (edited message)
+message-withdrawn = The support team withdrew one of its messages.

@@ -24,3 +24,4 @@ desk-customer-reopened = Klient ponownie otworzył zgłoszenie #{ $id }.
 desk-usage = Polecenia agenta: /agent reply N tekst · note N tekst · claim N · assign N osoba · release N · priority N low|normal|high|urgent · ask N pytanie · resolve N · reopen N · close N · block N · unblock N · list · show N
 desk-ticket-line = #{ $id } [{ $priority }] { $status } — { $subject } ({ $customer })
 desk-no-tickets = Brak otwartych zgłoszeń.
+desk-edit-too-late = #{ $id }: wiadomości starszej niż { $minutes } min nie można już zmienić u klienta.

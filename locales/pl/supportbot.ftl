@@ -201,3 +201,6 @@ notice-reopened = Zgłoszenie nr { $id } zostało ponownie otwarte.
 notice-closed = Zgłoszenie nr { $id } zostało zamknięte.
 notice-blocked = Zespół wsparcia ograniczył możliwość pisania do nas z tego konta.
 notice-unblocked = Możesz znów do nas pisać.
+
+message-edited = (poprawiona wiadomość)
+message-withdrawn = Zespół wsparcia wycofał jedną ze swoich wiadomości.
