@@ -21,10 +21,20 @@ from bot.actions import (
 )
 from bot.config import EngineConfig
 from bot.customer_flow import priority_text, status_text
-from bot.events import AgentAction, AgentDelete, AgentEdit, AgentEvent, AgentNote, AgentReply
+from bot.events import (
+    AgentAction,
+    AgentAvailability,
+    AgentDelete,
+    AgentEdit,
+    AgentEvent,
+    AgentNote,
+    AgentReply,
+    Attachment,
+)
 from bot.i18n import resolve_language
 from bot.model import ALLOWED_TRANSITIONS, AgentOp, AuthorKind, Priority, Status
 from bot.text import clean_text
+from bot.timers import AUTO_CLOSE
 from bot.turn import Actor, Turn
 from storage.records import CustomerRecord, TicketRecord
 
@@ -44,6 +54,10 @@ class AgentDesk:
         self.tx = turn.tx
 
     def handle(self, event: AgentEvent) -> None:
+        self.tx.upsert_agent(event.agent.user_id, event.agent.name)
+        if isinstance(event, AgentAvailability):
+            self.tx.set_agent_available(event.agent.user_id, event.available)
+            return
         ticket = self.tx.ticket(event.ticket_id)
         if ticket is None:
             self.turn.tell_desk(event.ticket_id, DeskEvent.ALERT,
@@ -52,11 +66,12 @@ class AgentDesk:
         actor = Actor(AuthorKind.AGENT, event.agent.user_id, event.agent.name)
         match event:
             case AgentReply():
-                self.reply(ticket, actor, clean_text(event.text), event)
+                self.reply(ticket, actor, clean_text(event.text), event.event_id,
+                           event.attachments)
             case AgentNote():
                 self.note(ticket, actor, clean_text(event.text), event.event_id)
             case AgentAction():
-                self.act(ticket, actor, event.op, clean_text(event.value))
+                self.act(ticket, actor, event.op, clean_text(event.value), event.event_id)
             case AgentEdit() | AgentDelete():
                 self.edit(ticket, actor, event)
 
@@ -76,22 +91,23 @@ class AgentDesk:
         self.turn.tell_desk(ticket.id, DeskEvent.ALERT, text=Text(key, params))
 
     # -- replies and notes -----------------------------------------------------------------------
-    def reply(self, ticket: TicketRecord, actor: Actor, text: str, event: AgentReply) -> None:
-        if not text and not event.attachments:
+    def reply(self, ticket: TicketRecord, actor: Actor, text: str, event_id: str,
+              attachments: tuple[Attachment, ...] = ()) -> None:
+        if not text and not attachments:
             self.refuse(ticket, "desk-empty-reply", id=ticket.id)
             return
         message_id = self.tx.add_message(
             ticket_id=ticket.id, author_kind=AuthorKind.AGENT, author_id=actor.id,
             author_name=actor.name, body=text,
-            attachments_json=attachments_to_json(event.attachments),
-            event_id=event.event_id, now=self.turn.now,
+            attachments_json=attachments_to_json(attachments),
+            event_id=event_id, now=self.turn.now,
         )
         self.mark_first_response(ticket)
         if ticket.status in (Status.NEW, Status.WAITING):
             self.turn.set_status(ticket, Status.OPEN, actor)
         customer, language = self.customer_of(ticket)
         self.turn.say(customer, language, self.reply_text(ticket, actor, text),
-                      attachments=event.attachments, ticket_id=ticket.id,
+                      attachments=attachments, ticket_id=ticket.id,
                       message_id=message_id)
         self.turn.tell_desk(ticket.id, DeskEvent.AGENT_MESSAGE, message_id=message_id)
 
@@ -153,7 +169,8 @@ class AgentDesk:
             self.tx.update_ticket(ticket.id, self.turn.now, first_response_at=self.turn.now)
 
     # -- actions ---------------------------------------------------------------------------------
-    def act(self, ticket: TicketRecord, actor: Actor, op: AgentOp, value: str) -> None:
+    def act(self, ticket: TicketRecord, actor: Actor, op: AgentOp, value: str,
+            event_id: str) -> None:
         match op:
             case AgentOp.CLAIM:
                 self.assign(ticket, actor, actor.id, actor.name)
@@ -168,8 +185,22 @@ class AgentDesk:
                 self.set_priority(ticket, actor, value)
             case AgentOp.BLOCK | AgentOp.UNBLOCK:
                 self.set_blocked(ticket, actor, op is AgentOp.BLOCK)
+            case AgentOp.CANNED:
+                self.canned(ticket, actor, value, event_id)
             case _:
                 self.change_status(ticket, actor, _TARGET_STATUS[op], value)
+
+    def canned(self, ticket: TicketRecord, actor: Actor, name: str, event_id: str) -> None:
+        customer, language = self.customer_of(ticket)
+        text = self.config.canned.render(name, language, {
+            "customer_name": customer.display_name, "ticket_id": ticket.id,
+            "agent_name": self.shown_name(actor),
+        })
+        if text is None:
+            self.refuse(ticket, "desk-unknown-canned", id=ticket.id, name=name,
+                        names=", ".join(self.config.canned.names))
+            return
+        self.reply(ticket, actor, text, event_id)
 
     def assign(self, ticket: TicketRecord, actor: Actor, agent_id: str | None,
                agent_name: str | None) -> None:
@@ -227,9 +258,14 @@ class AgentDesk:
                 "id": ticket.id, "name": self.shown_name(actor), "text": text,
             }), ticket_id=ticket.id)
         elif target is Status.RESOLVED:
+            self.tx.add_timer(ticket.id, AUTO_CLOSE, self.turn.now + self.config.auto_close_after,
+                              self.turn.now)
+            stars = tuple(Button(Text("button-rate", {"stars": n}), f"rate:{ticket.id}:{n}")
+                          for n in range(1, 6))
             self.turn.say(customer, language, Text("notice-resolved", {"id": ticket.id}),
-                          buttons=(Button(Text("button-reopen-ticket"),
-                                          f"reopen:{ticket.id}"),),
+                          Text("rating-ask"),
+                          buttons=(*stars, Button(Text("button-reopen-ticket"),
+                                                  f"reopen:{ticket.id}")),
                           ticket_id=ticket.id)
         elif target is Status.OPEN:
             self.turn.say(customer, language, Text("notice-reopened", {"id": ticket.id}),

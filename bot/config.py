@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fnmatch
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.canned import CannedReplies
 from bot.forms import FormBook
 from bot.knowledge import KnowledgeBase
 from bot.sla import ResponsePolicy
@@ -22,3 +24,14 @@ class EngineConfig:
     max_text_length: int = 20_000  # longer messages are refused with a clear reason, not cut
     max_attachments: int = 10
     agent_edit_window: timedelta = timedelta(minutes=15)
+    canned: CannedReplies = field(default_factory=lambda: CannedReplies({}))
+    priority_customers: tuple[str, ...] = ()  # fnmatch patterns over "platform:user_id"
+    supervisor: str = ""
+    messages_per_minute: int = 20
+    max_open_tickets: int = 5
+    auto_close_after: timedelta = timedelta(days=7)
+    auto_assign: bool = False
+
+    def may_choose_priority(self, platform: str, user_id: str) -> bool:
+        identity = f"{platform}:{user_id}"
+        return any(fnmatch.fnmatchcase(identity, p) for p in self.priority_customers)

@@ -7,8 +7,11 @@ customer stood. Button data is short and stateless, so old buttons still mean th
 
 from __future__ import annotations
 
+import contextlib
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.actions import (
     Button,
@@ -29,10 +32,12 @@ from bot.events import (
     CustomerText,
     UnsupportedContent,
 )
+from bot.fair_use import THROTTLE_NOTICE_EVERY, take_token
 from bot.forms import FieldKind, FormField
 from bot.i18n import SUPPORTED_LANGUAGES, language_names
 from bot.model import AuthorKind, Command, Priority, Status
 from bot.text import clean_text, shorten
+from bot.timers import OVERDUE, mark_overdue, response_period
 from bot.turn import Actor, Turn
 from storage.records import CustomerRecord, TicketRecord
 
@@ -43,6 +48,12 @@ FIELD = "field"
 CONFIRM = "confirm"
 EDIT = "edit"
 PICK_TICKET = "pick_ticket"
+PRIORITY = "priority"
+RATING_COMMENT = "rating_comment"
+
+# Priorities a customer on a priority plan may pick; "low" is for agents to set.
+CUSTOMER_PRIORITIES = (Priority.NORMAL, Priority.HIGH, Priority.URGENT)
+RATING_COMMENT_LIMIT = 1000
 
 HISTORY_LIMIT = 10
 _MARKUP = re.compile(r"\*\*|__|`")
@@ -90,6 +101,8 @@ class CustomerFlow:
         if self.customer.blocked:
             self.say(Text("blocked"))
             return
+        if not self.within_fair_use(event):
+            return
         match event:
             case CustomerCommand():
                 self.on_command(event.command, event.argument.strip())
@@ -102,6 +115,48 @@ class CustomerFlow:
             case UnsupportedContent():
                 self.say(Text("unsupported-content", {"kind": event.kind}),
                          *self.current_prompt())
+
+    # -- fair use ------------------------------------------------------------------------------
+    def within_fair_use(self, event: CustomerEvent) -> bool:
+        """Take a token from the customer's bucket; over the limit, keep what they wrote."""
+        allowed, tokens = take_token(self.customer.rate_tokens, self.customer.rate_updated_at,
+                                     self.turn.now, self.config.messages_per_minute)
+        first_time = self.customer.throttled_at is None or \
+            self.turn.now - self.customer.throttled_at >= THROTTLE_NOTICE_EVERY
+        throttled_at = self.customer.throttled_at
+        if not allowed and first_time:
+            throttled_at = self.turn.now
+        self.tx.set_customer_rate(self.customer.id, tokens, self.turn.now, throttled_at)
+        if allowed:
+            return True
+        self.keep_throttled(event, announce=first_time)
+        if first_time:
+            self.say(Text("throttled", {"per_minute": self.config.messages_per_minute}))
+        return False
+
+    def keep_throttled(self, event: CustomerEvent, *, announce: bool) -> None:
+        text = clean_text(event.text) if isinstance(event, CustomerText) else ""
+        files: tuple[Attachment, ...] = ()
+        if isinstance(event, CustomerFile):
+            text, files = clean_text(event.caption), (event.attachment,)
+        if not text and not files:
+            return  # a button press or a command: nothing the customer wrote to keep
+        active = self.tx.customer_tickets(self.customer.id, active_only=True, limit=1)
+        if active:
+            ticket = active[0]
+            message_id = self.tx.add_message(
+                ticket_id=ticket.id, author_kind=AuthorKind.CUSTOMER,
+                author_id=str(self.customer.id), author_name=self.customer.display_name,
+                body=text, attachments_json=attachments_to_json(files),
+                event_id=event.event_id, now=self.turn.now)
+            self.turn.tell_desk(ticket.id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
+            if announce:
+                self.turn.tell_desk(ticket.id, DeskEvent.ALERT, text=Text(
+                    "desk-throttled", {"id": ticket.id, "name": self.customer.display_name,
+                                       "per_minute": self.config.messages_per_minute}))
+        else:
+            self.tx.hold_message(self.customer.id, text, attachments_to_json(files),
+                                 event.event_id, self.turn.now)
 
     # -- saying things -------------------------------------------------------------------------
     def say(self, *texts: Text, buttons: tuple[Button, ...] = (),
@@ -148,6 +203,8 @@ class CustomerFlow:
                 self.close_ticket(_int(argument))
             case Command.REOPEN:
                 self.reopen_ticket(_int(argument))
+            case Command.REMIND:
+                self.remind(_int(argument))
             case Command.UNKNOWN:
                 self.say(Text("unknown-command", {"command": shorten(argument, 40)}),
                          buttons=self.menu_buttons())
@@ -180,6 +237,16 @@ class CustomerFlow:
                 self.choose_language(arg)
             case "cat" if self.state == CATEGORY:
                 self.pick_category(arg)
+            case "prio" if self.state == PRIORITY:
+                self.pick_priority(arg)
+            case "remind":
+                self.remind(_int(arg))
+            case "rate":
+                number, _, stars = arg.partition(":")
+                self.rate(_int(number), _int(stars))
+            case "rc" if self.state == RATING_COMMENT:
+                self.set_state(None)
+                self.say(Text("rating-comment-skipped"), buttons=self.menu_buttons())
             case "f" if self.state in (FIELD, CONFIRM, EDIT):
                 self.on_form_button(arg)
             case "e" if self.state == EDIT:
@@ -227,6 +294,8 @@ class CustomerFlow:
                 self.self_service(text)
             case "field":
                 self.answer_field(text)
+            case "rating_comment":
+                self.save_rating_comment(text)
             case "pick_ticket":
                 self.data["text"] = f"{self.data.get('text', '')}\n{text}".strip()
                 self.set_state(PICK_TICKET, self.data)
@@ -271,11 +340,23 @@ class CustomerFlow:
                 "text": text, "attachments": [attachment_to_dict(a) for a in attachments],
             })
             self.say(Text("follow-up-pick"), buttons=self.current_buttons())
-        elif attachments:
-            self.start_intake(prefill={"description": text} if text else {},
-                              attachments=[attachment_to_dict(a) for a in attachments])
         else:
-            self.self_service(text)
+            latest = self.tx.customer_tickets(self.customer.id, limit=1)
+            last = latest[0] if latest else None
+            if last is not None and last.status == Status.RESOLVED:
+                # A reply before the quiet period ends belongs in the resolved ticket.
+                self.turn.set_status(last, Status.OPEN, self.actor)
+                self.turn.tell_desk(last.id, DeskEvent.UPDATED,
+                                    text=Text("desk-customer-reopened", {"id": last.id}))
+                self.add_follow_up(last, text, attachments, event_id, reopened=True)
+                return
+            related = last.id if last is not None and last.status == Status.CLOSED else None
+            if attachments:
+                self.start_intake(prefill={"description": text} if text else {},
+                                  attachments=[attachment_to_dict(a) for a in attachments],
+                                  related=related)
+            else:
+                self.self_service(text, related=related)
 
     def add_follow_up(
         self,
@@ -283,6 +364,8 @@ class CustomerFlow:
         text: str,
         attachments: tuple[Attachment, ...],
         event_id: str | None,
+        *,
+        reopened: bool = False,
     ) -> None:
         message_id = self.tx.add_message(
             ticket_id=ticket.id,
@@ -299,7 +382,8 @@ class CustomerFlow:
         else:
             self.tx.update_ticket(ticket.id, self.turn.now)
         self.turn.tell_desk(ticket.id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
-        self.say(Text("follow-up-added", {"id": ticket.id}), ticket_id=ticket.id)
+        key = "ticket-reopened-by-reply" if reopened else "follow-up-added"
+        self.say(Text(key, {"id": ticket.id}), ticket_id=ticket.id)
 
     def pick_follow_up_ticket(self, arg: str) -> None:
         text = self.data.get("text", "")
@@ -315,11 +399,15 @@ class CustomerFlow:
         self.add_follow_up(ticket, text, tuple(attachment_from_dict(a) for a in files), None)
 
     # -- self-service --------------------------------------------------------------------------
-    def self_service(self, question: str) -> None:
+    def self_service(self, question: str, *, related: int | None = None) -> None:
         articles = self.config.knowledge.search(question, self.lang, limit=3)
-        self.set_state(KB, {"question": question, **_keep_files(self.data)})
+        data: dict[str, Any] = {"question": question, **_keep_files(self.data)}
+        if related is not None:
+            data["related"] = related
+        self.set_state(KB, data)
+        linked = (Text("kb-closed-ticket-linked", {"id": related}),) if related else ()
         if not articles:
-            self.say(Text("kb-nothing-found"), buttons=(
+            self.say(Text("kb-nothing-found"), *linked, buttons=(
                 Button(Text("button-open-ticket"), "kb:new"),
                 Button(Text("button-articles"), "m:articles"),
             ))
@@ -330,7 +418,7 @@ class CustomerFlow:
         }) for a in articles]
         buttons = tuple(Button(Text("button-read", {"title": shorten(a.title, 40)}),
                                f"kb:a:{a.slug}") for a in articles)
-        self.say(*texts, Text("kb-did-it-help"), buttons=(
+        self.say(*texts, Text("kb-did-it-help"), *linked, buttons=(
             *buttons,
             Button(Text("button-helped"), "kb:ok"),
             Button(Text("button-open-ticket"), "kb:new"),
@@ -356,8 +444,9 @@ class CustomerFlow:
         elif arg == "new":
             question = self.data.get("question", "") if self.state == KB else ""
             files = self.data.get("attachments", []) if self.state == KB else []
+            related = _int(self.data.get("related")) if self.state == KB else None
             self.start_intake(prefill={"description": question} if question else {},
-                              attachments=files)
+                              attachments=files, related=related)
         else:
             self.say(Text("button-expired"), buttons=self.menu_buttons())
 
@@ -373,12 +462,21 @@ class CustomerFlow:
 
     # -- intake form ---------------------------------------------------------------------------
     def start_intake(self, *, prefill: dict[str, str],
-                     attachments: list[dict[str, Any]] | None = None) -> None:
-        if self.state in (FIELD, CONFIRM, EDIT):
+                     attachments: list[dict[str, Any]] | None = None,
+                     related: int | None = None) -> None:
+        if self.state in (FIELD, CONFIRM, EDIT, PRIORITY):
             self.say(Text("form-in-progress"), *self.current_prompt_texts(),
                      buttons=self.current_buttons())
             return
-        self.set_state(CATEGORY, {"values": prefill, "attachments": attachments or []})
+        open_count = self.tx.count_active_tickets(self.customer.id)
+        if open_count >= self.config.max_open_tickets:
+            self.say(Text("too-many-open-tickets", {"count": open_count}),
+                     buttons=(Button(Text("button-my-tickets"), "m:tickets"),))
+            return
+        data: dict[str, Any] = {"values": prefill, "attachments": attachments or []}
+        if related is not None:
+            data["related"] = related
+        self.set_state(CATEGORY, data)
         self.say(*self.current_prompt_texts(), buttons=self.current_buttons())
 
     def pick_category(self, category: str) -> None:
@@ -387,6 +485,19 @@ class CustomerFlow:
                      buttons=self.current_buttons())
             return
         self.data["category"] = category
+        if self.config.may_choose_priority(self.customer.platform,
+                                           self.customer.platform_user_id):
+            self.set_state(PRIORITY, self.data)
+            self.say(*self.current_prompt_texts(), buttons=self.current_buttons())
+            return
+        self.advance()
+
+    def pick_priority(self, value: str) -> None:
+        if value not in CUSTOMER_PRIORITIES:
+            self.say(Text("button-expired"), *self.current_prompt_texts(),
+                     buttons=self.current_buttons())
+            return
+        self.data["priority"] = value
         self.advance()
 
     def form_fields(self) -> tuple[FormField, ...]:
@@ -481,7 +592,7 @@ class CustomerFlow:
                      buttons=self.current_buttons())
             return
         category = self.data["category"]
-        priority = Priority.NORMAL
+        priority = Priority(self.data.get("priority", Priority.NORMAL))
         due = self.config.policy.first_response_due(self.turn.now, priority)
         subject = values.pop("subject", "") or shorten(values.get("description", ""), 80)
         description = values.pop("description", "")
@@ -511,10 +622,38 @@ class CustomerFlow:
             actor_name=self.customer.display_name, kind="created", old_value=None,
             new_value=Status.NEW, now=self.turn.now,
         )
+        self.tx.add_timer(ticket_id, OVERDUE, due, self.turn.now)
+        related = _int(self.data.get("related"))
+        if related is not None and self.own_ticket(related) is not None:
+            self.tx.update_ticket(ticket_id, self.turn.now, related_ticket_id=related)
+            self.tx.add_ticket_event(
+                ticket_id=ticket_id, actor_kind=AuthorKind.CUSTOMER,
+                actor_id=str(self.customer.id), actor_name=self.customer.display_name,
+                kind="linked", old_value=None, new_value=str(related), now=self.turn.now)
         self.set_state(None)
         self.turn.tell_desk(ticket_id, DeskEvent.CREATED)
-        self.say(Text("ticket-created", {"id": ticket_id, "due": due}),
+        if self.config.auto_assign:
+            self.auto_assign(ticket_id)
+        self.say(Text("ticket-created", {"id": ticket_id, "due": self.local(due)}),
                  buttons=self.menu_buttons(), ticket_id=ticket_id)
+
+    def auto_assign(self, ticket_id: int) -> None:
+        agent = self.tx.next_available_agent(self.turn.now)
+        if agent is None:
+            return
+        ticket = self.tx.ticket(ticket_id)
+        assert ticket is not None
+        agent_id, name = agent
+        self.tx.update_ticket(ticket_id, self.turn.now, assignee_id=agent_id,
+                              assignee_name=name)
+        self.turn.record(ticket, Actor(AuthorKind.SYSTEM), "assignee", None, name)
+
+    def local(self, moment: datetime) -> datetime:
+        """A time as the customer's clock shows it, when their app tells us their zone."""
+        if self.customer.timezone:
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+                return moment.astimezone(ZoneInfo(self.customer.timezone))
+        return moment
 
     # -- where the customer stands ---------------------------------------------------------------
     def current_prompt(self) -> tuple[Text, ...]:
@@ -541,6 +680,10 @@ class CustomerFlow:
                 return (Text("form-choose-field"),)
             case "pick_ticket":
                 return (Text("follow-up-pick"),)
+            case "priority":
+                return (Text("form-choose-priority"),)
+            case "rating_comment":
+                return (Text("rating-ask-comment"),)
             case "kb":
                 return (Text("kb-did-it-help"),)
         return ()
@@ -579,6 +722,11 @@ class CustomerFlow:
             case "kb":
                 return (Button(Text("button-helped"), "kb:ok"),
                         Button(Text("button-open-ticket"), "kb:new"))
+            case "priority":
+                return (*(Button(priority_text(p), f"prio:{p}") for p in CUSTOMER_PRIORITIES),
+                        Button(Text("button-cancel"), "f:cancel"))
+            case "rating_comment":
+                return (Button(Text("button-skip"), "rc:skip"),)
         return ()
 
     def summary(self) -> tuple[Text, ...]:
@@ -586,6 +734,9 @@ class CustomerFlow:
         lines = [Text("summary-title"),
                  Text("summary-line", {"label": Text("summary-category"),
                                        "value": category_text(self.data["category"])})]
+        if "priority" in self.data:
+            lines.append(Text("summary-line", {"label": Text("summary-priority"),
+                                               "value": priority_text(self.data["priority"])}))
         for field in self.form_fields():
             if field.spec.kind is FieldKind.FILES:
                 continue
@@ -625,9 +776,12 @@ class CustomerFlow:
         })]
         if ticket.status in (Status.NEW, Status.OPEN) and ticket.first_response_at is None \
                 and ticket.first_response_due is not None:
-            texts.append(Text("ticket-expect-answer", {"due": ticket.first_response_due}))
+            texts.append(Text("ticket-expect-answer",
+                              {"due": self.local(ticket.first_response_due)}))
         texts.extend(self.history(ticket))
         buttons = [Button(Text("button-my-tickets"), "m:tickets")]
+        if self.may_remind(ticket):
+            buttons.insert(0, Button(Text("button-remind"), f"remind:{ticket.id}"))
         if Status(ticket.status).is_active:
             buttons.insert(0, Button(Text("button-close-ticket"), f"close:{ticket.id}"))
         else:
@@ -687,6 +841,74 @@ class CustomerFlow:
         if page < pages:
             buttons.append(Button(Text("button-next"), f"tl:{page + 1}"))
         self.say(*texts, buttons=tuple(buttons))
+
+    # -- reminders -------------------------------------------------------------------------------
+    def may_remind(self, ticket: TicketRecord) -> bool:
+        return (ticket.status in (Status.NEW, Status.OPEN) and ticket.first_response_at is None
+                and ticket.first_response_due is not None
+                and self.turn.now >= ticket.first_response_due)
+
+    def remind(self, number: int | None) -> None:
+        if number is None:
+            active = self.tx.customer_tickets(self.customer.id, active_only=True, limit=2)
+            number = active[0].id if len(active) == 1 else None
+        ticket = self.own_ticket(number)
+        if ticket is None:
+            self.say(Text("ticket-not-found", {"id": number or "?"}),
+                     buttons=self.menu_buttons())
+            return
+        if ticket.status not in (Status.NEW, Status.OPEN) or ticket.first_response_at:
+            self.say(Text("reminder-not-needed", {"id": ticket.id}), ticket_id=ticket.id)
+            return
+        due = ticket.first_response_due
+        if due is not None and self.turn.now < due:
+            self.say(Text("reminder-too-early", {"id": ticket.id, "due": self.local(due)}),
+                     ticket_id=ticket.id)
+            return
+        period = response_period(self.config, ticket.priority)
+        if ticket.reminded_at is not None and self.turn.now - ticket.reminded_at < period:
+            self.say(Text("reminder-already", {
+                "id": ticket.id, "next": self.local(ticket.reminded_at + period),
+            }), ticket_id=ticket.id)
+            return
+        self.tx.update_ticket(ticket.id, self.turn.now, reminded_at=self.turn.now)
+        self.turn.record(ticket, self.actor, "reminder", None, None)
+        mark_overdue(self.turn, self.config, ticket)
+        self.turn.tell_desk(ticket.id, DeskEvent.ALERT, text=Text("desk-reminder", {
+            "id": ticket.id, "name": self.customer.display_name,
+        }))
+        self.say(Text("reminder-sent", {"id": ticket.id}), ticket_id=ticket.id)
+
+    # -- satisfaction ----------------------------------------------------------------------------
+    def rate(self, number: int | None, stars: int | None) -> None:
+        ticket = self.own_ticket(number)
+        if ticket is None or stars is None or not 1 <= stars <= 5 \
+                or ticket.status not in (Status.RESOLVED, Status.CLOSED):
+            self.say(Text("button-expired"), buttons=self.menu_buttons())
+            return
+        if ticket.rating is not None:
+            self.say(Text("rating-already", {"id": ticket.id}), buttons=self.menu_buttons())
+            return
+        self.tx.update_ticket(ticket.id, self.turn.now, rating=stars)
+        self.turn.record(ticket, self.actor, "rating", None, str(stars))
+        self.turn.tell_desk(ticket.id, DeskEvent.UPDATED,
+                            text=Text("desk-rated", {"id": ticket.id, "stars": stars}))
+        self.set_state(RATING_COMMENT, {"ticket": ticket.id})
+        self.say(Text("rating-thanks", {"stars": stars}), Text("rating-ask-comment"),
+                 buttons=self.current_buttons(), ticket_id=ticket.id)
+
+    def save_rating_comment(self, text: str) -> None:
+        ticket = self.own_ticket(_int(self.data.get("ticket")))
+        self.set_state(None)
+        if ticket is None:
+            self.say(Text("button-expired"), buttons=self.menu_buttons())
+            return
+        comment = shorten(text, RATING_COMMENT_LIMIT)
+        self.tx.update_ticket(ticket.id, self.turn.now, rating_comment=comment)
+        self.turn.record(ticket, self.actor, "rating_comment", None, comment)
+        self.turn.tell_desk(ticket.id, DeskEvent.UPDATED, text=Text(
+            "desk-rating-comment", {"id": ticket.id, "text": comment}))
+        self.say(Text("rating-comment-thanks"), buttons=self.menu_buttons(), ticket_id=ticket.id)
 
     # -- closing and reopening -------------------------------------------------------------------
     def close_ticket(self, number: int | None) -> None:

@@ -70,7 +70,8 @@ class Engine:
             ref = event.customer
             customer = tx.upsert_customer(
                 platform=ref.platform, user_id=ref.user_id, chat_id=ref.chat_id,
-                display_name=ref.display_name, locale=ref.locale, now=now,
+                display_name=ref.display_name, locale=ref.locale, timezone=ref.timezone,
+                now=now,
             )
             language = resolve_language(customer.language, customer.locale,
                                         self.config.default_language)

@@ -20,6 +20,7 @@ class CustomerRef:
     chat_id: str
     display_name: str = ""
     locale: str | None = None
+    timezone: str | None = None  # IANA name, where the platform tells it (Slack does)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,16 @@ class AgentDelete:
     original_event_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class AgentAvailability:
+    """An agent says whether new tickets may be assigned to them (round robin)."""
+
+    event_id: str
+    agent: AgentRef
+    available: bool
+
+
 CustomerEvent = CustomerText | CustomerFile | CustomerCommand | ButtonPress | UnsupportedContent
-AgentEvent = AgentReply | AgentNote | AgentAction | AgentEdit | AgentDelete
+TicketAgentEvent = AgentReply | AgentNote | AgentAction | AgentEdit | AgentDelete
+AgentEvent = TicketAgentEvent | AgentAvailability
 InboundEvent = CustomerEvent | AgentEvent

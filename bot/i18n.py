@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -109,7 +109,10 @@ class Translator:
         self, value: Param, language: str, escape: Callable[[str], str] | None
     ) -> str | int | float:
         if isinstance(value, datetime):
-            local = value.astimezone(self._zone)
+            # UTC times (from the store) show in the desk's zone; a time the engine already put
+            # in the customer's own zone keeps it.
+            zone = self._zone if value.utcoffset() == timedelta(0) else value.tzinfo
+            local = value.astimezone(zone)
             return (f"{format_date(local, 'full', locale=language)}, "
                     f"{format_time(local, 'short', locale=language)}")
         if isinstance(value, Text):

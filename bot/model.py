@@ -58,6 +58,7 @@ class Command(StrEnum):
     CANCEL = "cancel"
     CLOSE = "close"
     REOPEN = "reopen"
+    REMIND = "remind"  # no answer in the promised time: nudge the agents
     UNKNOWN = "unknown"  # a command we do not know; the argument holds what was typed
 
 
@@ -74,6 +75,7 @@ class AgentOp(StrEnum):
     CLOSE = "close"
     BLOCK = "block"
     UNBLOCK = "unblock"
+    CANNED = "canned"  # reply with the canned reply named in the value
 
 
 class AuthorKind(StrEnum):

@@ -19,13 +19,19 @@ class TelegramSettings(BaseModel):
     webhook_url: str | None = None  # public HTTPS URL; unset means long polling
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8081
+    webhook_port: int = Field(default=8081, ge=0, le=65535)  # 0 picks a free port (tests)
+    # Outbound pacing under Telegram's flood limits, so 429 answers stay rare.
+    chat_interval: float = Field(default=1.0, ge=0)  # seconds between messages to one chat
+    messages_per_second: int = Field(default=30, ge=1)  # across all chats
 
 
 class DiscordSettings(BaseModel):
     enabled: bool = False
     token: SecretStr | None = None
     api_base_url: str | None = None  # only for a stand-in in tests
+    gateway_url: str | None = None  # only for a stand-in in tests
+    message_content_intent: bool = True  # privileged; direct messages carry text without it
+    sync_commands: bool = True  # register the /ticket commands with Discord at start
 
 
 class SlackSettings(BaseModel):
@@ -39,6 +45,9 @@ class SlackSettings(BaseModel):
     http_listen: str = "0.0.0.0"
     http_port: int = 3000
     customers_enabled: bool = True  # workspace members may DM the bot as customers
+    events_path: str = "/slack/events"  # HTTP mode: events, interactivity and commands
+    command: str = "/ticket"  # the agents' slash command, as named in the app manifest
+    agent_cache_seconds: float = Field(default=60.0, ge=0)  # how long channel members are kept
 
 
 class Settings(BaseSettings):
@@ -66,6 +75,18 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=20_000, ge=100)
     tickets_page_size: int = Field(default=5, ge=1, le=20)
     log_level: str = "INFO"
+
+    # Support operations: priorities, promises, fair use, auto-close, assignment.
+    priority_customers: list[str] = Field(default_factory=list)
+    first_response_hours: str = "low=16, normal=8, high=4, urgent=2"
+    served_outside_hours: list[str] = Field(default_factory=lambda: ["urgent"])
+    supervisor: str = ""
+    messages_per_minute: int = Field(default=20, ge=1)
+    max_open_tickets: int = Field(default=5, ge=1)
+    auto_close_days: float = Field(default=7, gt=0)
+    auto_assign: bool = False
+    canned_file: Path = PROJECT_ROOT / "bot" / "data" / "canned.toml"
+    timer_interval_seconds: float = Field(default=30, gt=0)
 
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()

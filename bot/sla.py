@@ -221,6 +221,24 @@ class ResponsePolicy:
         )
 
     @classmethod
+    def parse_targets(cls, spec: str) -> Mapping[str, timedelta]:
+        """Parse ``"low=16, normal=8, high=4, urgent=2"`` (hours, decimals allowed)."""
+        targets: dict[str, timedelta] = {}
+        for entry in filter(None, (part.strip() for part in spec.split(","))):
+            name, sep, hours = entry.partition("=")
+            try:
+                value = float(hours)
+            except ValueError:
+                value = -1.0
+            if not sep or not name.strip() or value < 0:
+                raise ValueError(f"bad first-response target {entry!r} in {spec!r} "
+                                 "(expected e.g. normal=8)")
+            targets[name.strip().lower()] = timedelta(hours=value)
+        if not targets:
+            raise ValueError(f"no first-response targets in {spec!r}")
+        return targets
+
+    @classmethod
     def parse_week(cls, spec: str) -> Mapping[int, tuple[WorkingWindow, ...]]:
         """Parse ``"mon-fri 08:00-16:00; sat 09:00-13:00"`` into a weekday -> windows map.
 

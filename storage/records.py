@@ -31,6 +31,10 @@ class CustomerRecord:
     language: str | None
     blocked: bool
     created_at: datetime
+    rate_tokens: float | None = None
+    rate_updated_at: datetime | None = None
+    throttled_at: datetime | None = None
+    timezone: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> CustomerRecord:
@@ -44,6 +48,10 @@ class CustomerRecord:
             language=row["language"],
             blocked=bool(row["blocked"]),
             created_at=datetime.fromisoformat(row["created_at"]),
+            rate_tokens=row["rate_tokens"],
+            rate_updated_at=from_iso(row["rate_updated_at"]),
+            throttled_at=from_iso(row["throttled_at"]),
+            timezone=row["timezone"],
         )
 
 
@@ -64,6 +72,12 @@ class TicketRecord:
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    overdue_at: datetime | None = None
+    escalated_at: datetime | None = None
+    reminded_at: datetime | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    related_ticket_id: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> TicketRecord:
@@ -83,6 +97,12 @@ class TicketRecord:
             first_response_at=from_iso(row["first_response_at"]),
             resolved_at=from_iso(row["resolved_at"]),
             closed_at=from_iso(row["closed_at"]),
+            overdue_at=from_iso(row["overdue_at"]),
+            escalated_at=from_iso(row["escalated_at"]),
+            reminded_at=from_iso(row["reminded_at"]),
+            rating=row["rating"],
+            rating_comment=row["rating_comment"],
+            related_ticket_id=row["related_ticket_id"],
         )
 
 
@@ -179,3 +199,16 @@ class DeskThreadRecord:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> DeskThreadRecord:
         return cls(row["ticket_id"], row["desk"], row["channel"], row["thread_ref"])
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRecord:
+    id: int
+    ticket_id: int
+    kind: str
+    due_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> TimerRecord:
+        return cls(row["id"], row["ticket_id"], row["kind"],
+                   datetime.fromisoformat(row["due_at"]))

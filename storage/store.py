@@ -15,6 +15,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from storage.records import (
     OutboxRecord,
     TicketEventRecord,
     TicketRecord,
+    to_iso,
 )
 from storage.tx import (
     ACTIVE_STATUSES_SQL,
@@ -180,6 +182,10 @@ class Store:
         return outcomes
 
     # -- reads ---------------------------------------------------------------------------------
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read-only query on the reader connection (for storage's query modules)."""
+        return await self._rows(sql, params)
+
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         if self._reader is None:
             raise StoreClosed("the ticket store is not open")
@@ -254,3 +260,66 @@ class Store:
             (desk, channel, thread_ref),
         )
         return int(rows[0][0]) if rows else None
+
+    # -- agents' desk queries (the Slack desk's /ticket command, delivery marks) ----------------
+    async def message_event_id(self, message_id: int) -> str | None:
+        """The platform event a ticket message came from (e.g. ``slack:msg:C1:1700.0001``)."""
+        rows = await self._rows("SELECT event_id FROM ticket_messages WHERE id = ?",
+                                (message_id,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def ticket_for_message_event(self, event_id: str) -> int | None:
+        """The ticket holding the message that came from ``event_id`` (edits, deletions)."""
+        rows = await self._rows(
+            "SELECT ticket_id FROM ticket_messages WHERE event_id = ? LIMIT 1", (event_id,)
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def search_tickets(self, words: Sequence[str], *, limit: int = 10) -> list[TicketRecord]:
+        """Tickets whose subject, form fields or messages contain every word (as a prefix),
+        newest first. Diacritics and case are folded by the full-text index."""
+        terms = [w.strip() for w in words if w.strip()][:8]
+        if not terms:
+            return []
+        match = (
+            "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? "
+            "UNION SELECT m.ticket_id FROM ticket_messages_fts f "
+            "JOIN ticket_messages m ON m.id = f.rowid WHERE ticket_messages_fts MATCH ?"
+        )
+        where = " AND ".join(f"id IN ({match})" for _ in terms)
+        params: list[Any] = []
+        for term in terms:
+            quoted = '"' + term.replace('"', '""') + '"*'  # a literal prefix, never FTS syntax
+            params += [quoted, quoted]
+        rows = await self._rows(
+            f"SELECT * FROM tickets WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit)
+        )
+        return [TicketRecord.from_row(r) for r in rows]
+
+    async def assigned_tickets(
+        self, assignee_id: str, *, active_only: bool = True, limit: int = 20
+    ) -> list[TicketRecord]:
+        """Tickets assigned to one agent: highest priority first, then oldest first."""
+        where = f" AND status IN {ACTIVE_STATUSES_SQL}" if active_only else ""
+        rows = await self._rows(
+            f"SELECT * FROM tickets WHERE assignee_id = ?{where} "
+            f"ORDER BY {PRIORITY_RANK_SQL} DESC, id LIMIT ?",
+            (assignee_id, limit),
+        )
+        return [TicketRecord.from_row(r) for r in rows]
+
+    async def ticket_counts(self) -> dict[tuple[str, str], int]:
+        """How many tickets there are per (status, priority)."""
+        rows = await self._rows(
+            "SELECT status, priority, COUNT(*) FROM tickets GROUP BY status, priority"
+        )
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+    async def overdue_ticket_count(self, now: datetime) -> int:
+        """Active tickets still waiting for a first answer past the promised time."""
+        rows = await self._rows(
+            f"SELECT COUNT(*) FROM tickets WHERE status IN {ACTIVE_STATUSES_SQL} "
+            "AND first_response_at IS NULL AND first_response_due < ?",
+            (to_iso(now),),
+        )
+        return int(rows[0][0])

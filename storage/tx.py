@@ -17,6 +17,7 @@ from storage.records import (
     MessageRecord,
     TicketEventRecord,
     TicketRecord,
+    TimerRecord,
     to_iso,
 )
 
@@ -32,7 +33,8 @@ EVENTS_OF_TICKET = "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"
 
 _TICKET_COLUMNS = frozenset({
     "category", "subject", "fields", "status", "priority", "assignee_id", "assignee_name",
-    "first_response_due", "first_response_at", "resolved_at", "closed_at",
+    "first_response_due", "first_response_at", "resolved_at", "closed_at", "overdue_at",
+    "escalated_at", "reminded_at", "rating", "rating_comment", "related_ticket_id",
 })
 
 
@@ -82,20 +84,23 @@ class Tx:
         display_name: str,
         locale: str | None,
         now: datetime,
+        timezone: str | None = None,
     ) -> CustomerRecord:
         row = self._conn.execute(
             """
             INSERT INTO customers
-                (platform, platform_user_id, chat_id, display_name, locale, created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+                (platform, platform_user_id, chat_id, display_name, locale, timezone,
+                 created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (platform, platform_user_id) DO UPDATE SET
                 chat_id = excluded.chat_id,
                 display_name = CASE WHEN excluded.display_name != ''
                                     THEN excluded.display_name ELSE display_name END,
-                locale = COALESCE(excluded.locale, locale)
+                locale = COALESCE(excluded.locale, locale),
+                timezone = COALESCE(excluded.timezone, timezone)
             RETURNING *
             """,
-            (platform, user_id, chat_id, display_name, locale, to_iso(now)),
+            (platform, user_id, chat_id, display_name, locale, timezone, to_iso(now)),
         ).fetchone()
         return CustomerRecord.from_row(row)
 
@@ -107,6 +112,31 @@ class Tx:
     def set_customer_blocked(self, customer_id: int, blocked: bool) -> None:
         self._conn.execute(
             "UPDATE customers SET blocked = ? WHERE id = ?", (int(blocked), customer_id)
+        )
+
+    def set_customer_rate(self, customer_id: int, tokens: float, updated_at: datetime,
+                          throttled_at: datetime | None) -> None:
+        self._conn.execute(
+            "UPDATE customers SET rate_tokens = ?, rate_updated_at = ?, throttled_at = ? "
+            "WHERE id = ?",
+            (tokens, to_iso(updated_at), to_iso(throttled_at) if throttled_at else None,
+             customer_id),
+        )
+
+    def count_active_tickets(self, customer_id: int) -> int:
+        row = self._conn.execute(
+            f"SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND status IN "
+            f"{ACTIVE_STATUSES_SQL}",
+            (customer_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def hold_message(self, customer_id: int, body: str, attachments_json: str,
+                     event_id: str | None, now: datetime) -> None:
+        self._conn.execute(
+            "INSERT INTO held_messages (customer_id, body, attachments, event_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (customer_id, body, attachments_json, event_id, to_iso(now)),
         )
 
     # -- conversation state --------------------------------------------------------------------
@@ -326,6 +356,60 @@ class Tx:
             "UPDATE outbox SET attempts = attempts + 1, failed_at = ?, error = ? WHERE id = ?",
             (to_iso(now), error, outbox_id),
         )
+
+    # -- timers --------------------------------------------------------------------------------
+    def add_timer(self, ticket_id: int, kind: str, due_at: datetime, now: datetime) -> None:
+        self._conn.execute(
+            "INSERT INTO timers (ticket_id, kind, due_at, created_at) VALUES (?, ?, ?, ?)",
+            (ticket_id, kind, to_iso(due_at), to_iso(now)),
+        )
+
+    def due_timers(self, now: datetime, limit: int = 200) -> list[TimerRecord]:
+        rows = self._conn.execute(
+            "SELECT * FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at, id "
+            "LIMIT ?",
+            (to_iso(now), limit),
+        ).fetchall()
+        return [TimerRecord.from_row(r) for r in rows]
+
+    def settle_timer(self, timer_id: int, now: datetime) -> bool:
+        """Mark a timer fired; False when it already was (so nothing fires twice)."""
+        cur = self._conn.execute(
+            "UPDATE timers SET fired_at = ? WHERE id = ? AND fired_at IS NULL",
+            (to_iso(now), timer_id),
+        )
+        return cur.rowcount == 1
+
+    def cancel_timers(self, ticket_id: int, kind: str, now: datetime) -> None:
+        self._conn.execute(
+            "UPDATE timers SET fired_at = ? WHERE ticket_id = ? AND kind = ? "
+            "AND fired_at IS NULL",
+            (to_iso(now), ticket_id, kind),
+        )
+
+    # -- agents --------------------------------------------------------------------------------
+    def upsert_agent(self, agent_id: str, name: str) -> None:
+        self._conn.execute(
+            "INSERT INTO agents (id, name) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            (agent_id, name),
+        )
+
+    def set_agent_available(self, agent_id: str, available: bool) -> None:
+        self._conn.execute("UPDATE agents SET available = ? WHERE id = ?",
+                           (int(available), agent_id))
+
+    def next_available_agent(self, now: datetime) -> tuple[str, str] | None:
+        """The available agent who was assigned least recently (round robin), now taken."""
+        row = self._conn.execute(
+            "SELECT id, name FROM agents WHERE available = 1 "
+            "ORDER BY last_assigned_at IS NOT NULL, last_assigned_at, id LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        self._conn.execute("UPDATE agents SET last_assigned_at = ? WHERE id = ?",
+                           (to_iso(now), row["id"]))
+        return str(row["id"]), str(row["name"])
 
     # -- agents' desk threads ------------------------------------------------------------------
     def set_desk_thread(self, ticket_id: int, desk: str, channel: str, thread_ref: str) -> None:

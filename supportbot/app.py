@@ -8,7 +8,9 @@ import importlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
+from bot.canned import CannedReplies
 from bot.config import EngineConfig
 from bot.delivery import Dispatcher
 from bot.engine import Engine
@@ -18,6 +20,7 @@ from bot.knowledge import KnowledgeBase
 from bot.runtime import ChatApp, Runtime
 from bot.settings import Settings
 from bot.sla import ResponsePolicy
+from bot.timers import TimerSweeper
 from bot.turn import DESK
 from storage.store import Store
 
@@ -29,14 +32,13 @@ class ConfigurationError(RuntimeError):
 
 
 def build_policy(settings: Settings) -> ResponsePolicy:
-    default = ResponsePolicy.default()
     try:
         return ResponsePolicy(
             timezone=settings.timezone,
             week=ResponsePolicy.parse_week(settings.business_hours),
-            first_response=dict(default.first_response),
+            first_response=ResponsePolicy.parse_targets(settings.first_response_hours),
             holiday_country=settings.holiday_country or None,
-            always_served=default.always_served,
+            always_served=frozenset(p.lower() for p in settings.served_outside_hours),
         )
     except ValueError as exc:
         raise ConfigurationError(f"business hours: {exc}") from exc
@@ -52,6 +54,13 @@ def build_config(settings: Settings) -> EngineConfig:
         team_name=settings.team_name,
         show_agent_names=settings.show_agent_names,
         max_text_length=settings.max_text_length,
+        canned=CannedReplies.load(settings.canned_file),
+        priority_customers=tuple(settings.priority_customers),
+        supervisor=settings.supervisor,
+        messages_per_minute=settings.messages_per_minute,
+        max_open_tickets=settings.max_open_tickets,
+        auto_close_after=timedelta(days=settings.auto_close_days),
+        auto_assign=settings.auto_assign,
     )
 
 
@@ -65,9 +74,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     await store.open()
     dispatcher = Dispatcher(store)
     engine = Engine(store, config, on_outbox=dispatcher.wake)
+    sweeper = TimerSweeper(store, config, clock=engine.clock, on_outbox=dispatcher.wake,
+                           interval=settings.timer_interval_seconds)
+    timers = asyncio.create_task(sweeper.run(), name="timers")
     try:
         yield Runtime(settings, store, engine, dispatcher, translator)
     finally:
+        sweeper.stop()
+        await timers
         await store.close()
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -13,6 +16,7 @@ from pydantic import ValidationError
 from bot.customer_flow import category_text, priority_text, status_text
 from bot.i18n import Translator
 from bot.model import ACTIVE_STATUSES, Status
+from bot.reports import build_report, report_texts
 from bot.settings import Settings
 from bot.views import load_ticket_view
 from storage.store import Store, StoreError
@@ -130,6 +134,37 @@ def tickets_show(ticket_id: int) -> None:
             for at, _, line in sorted(entries, key=lambda e: (e[0], e[1])):
                 typer.echo(f"  {at:%Y-%m-%d %H:%M} {line}")
 
+    _run(show())
+
+
+@app.command()
+def stats(
+    days: Annotated[int, typer.Option(help="The last N days, up to now.")] = 30,
+    since: Annotated[datetime | None, typer.Option(help="Start (overrides --days).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="End (default: now).")] = None,
+    output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Backlog by status and priority, response and resolution times, overdue, satisfaction."""
+    settings = load_settings()
+    zone = ZoneInfo(settings.timezone)
+    now = datetime.now(UTC)
+    end = (until.replace(tzinfo=until.tzinfo or zone) if until else now).astimezone(UTC)
+    start = (since.replace(tzinfo=since.tzinfo or zone).astimezone(UTC) if since
+             else end - timedelta(days=days))
+
+    async def show() -> None:
+        async with Store(settings.database) as store:
+            report = await build_report(store, since=start, until=end, now=now)
+        if output == "json":
+            typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+            return
+        translator = Translator(settings.locales_dir, timezone=settings.timezone)
+        for line in report_texts(report):
+            typer.echo(translator.render(line, settings.desk_language))
+
+    if output not in ("text", "json"):
+        typer.echo("--format must be text or json", err=True)
+        raise typer.Exit(2)
     _run(show())
 
 

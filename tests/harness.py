@@ -6,8 +6,10 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.actions import Action, CustomerMessage, DeskNotice
+from bot.canned import CannedReplies
 from bot.config import EngineConfig
 from bot.delivery import DeliveryError, Dispatcher
 from bot.engine import Engine, Outcome
@@ -30,6 +32,7 @@ from bot.knowledge import KnowledgeBase
 from bot.model import AgentOp, Command
 from bot.settings import PROJECT_ROOT
 from bot.sla import ResponsePolicy
+from bot.timers import TimerSweeper
 from bot.turn import DESK
 from storage.store import Store
 
@@ -67,18 +70,25 @@ class FrozenClock:
         self.now += timedelta(**delta)
 
 
-def engine_config() -> EngineConfig:
-    return EngineConfig(
-        knowledge=KnowledgeBase.load(PROJECT_ROOT / "knowledge"),
-        forms=FormBook.load(PROJECT_ROOT / "bot" / "data" / "forms.toml"),
-        policy=ResponsePolicy.default(),
-    )
+def engine_config(**overrides: Any) -> EngineConfig:
+    """The shipped data files; the time stays frozen in tests, so the message limit is high
+    unless a test is about fair use."""
+    settings: dict[str, Any] = {
+        "knowledge": KnowledgeBase.load(PROJECT_ROOT / "knowledge"),
+        "forms": FormBook.load(PROJECT_ROOT / "bot" / "data" / "forms.toml"),
+        "policy": ResponsePolicy.default(),
+        "canned": CannedReplies.load(PROJECT_ROOT / "bot" / "data" / "canned.toml"),
+        "messages_per_minute": 1000,
+    }
+    settings.update(overrides)
+    return EngineConfig(**settings)
 
 
 class Harness:
     """A running engine over a store file; reopen it on the same file to simulate a restart."""
 
-    def __init__(self, db: Path, *, clock: FrozenClock | None = None) -> None:
+    def __init__(self, db: Path, *, clock: FrozenClock | None = None,
+                 **config: Any) -> None:
         self.db = db
         self.clock = clock or FrozenClock()
         self.translator = Translator(PROJECT_ROOT / "locales", strict=True)
@@ -86,7 +96,9 @@ class Harness:
         self.desk = RecordingChannel()
         self.store = Store(db)
         self.dispatcher = Dispatcher(self.store, clock=self.clock)
-        self.engine = Engine(self.store, engine_config(), clock=self.clock)
+        self.config = engine_config(**config)
+        self.engine = Engine(self.store, self.config, clock=self.clock)
+        self.sweeper = TimerSweeper(self.store, self.config, clock=self.clock)
         self.dispatcher.register("test", self.chat)
         self.dispatcher.register(DESK, self.desk)
         self.agent = AgentRef("test", "A1", "Anna")
@@ -145,6 +157,11 @@ class Harness:
 
     async def agent_act(self, ticket_id: int, op: AgentOp, value: str = "") -> Outcome:
         return await self.send(AgentAction(new_event_id(), self.agent, ticket_id, op, value))
+
+    async def sweep(self) -> None:
+        """Fire the timers due at the frozen clock's time, and deliver what they say."""
+        await self.sweeper.sweep()
+        await self.dispatcher.drain()
 
     # -- observing -----------------------------------------------------------------------------
     def messages_to(self, user: str = "u1") -> list[CustomerMessage]:

@@ -80,7 +80,7 @@ async def test_whole_lifecycle_in_polish(tmp_path: Path) -> None:
 
         await h.agent_act(1, AgentOp.RESOLVE)
         assert "Zgłoszenie nr 1 zostało rozwiązane" in h.last_text()
-        assert h.labels() == ["Otwórz ponownie"]
+        assert h.labels() == ["★ 1", "★★ 2", "★★★ 3", "★★★★ 4", "★★★★★ 5", "Otwórz ponownie"]
 
         listing = await h.command(Command.TICKETS)
         assert "Masz 1 zgłoszenie" in listing and "#1 Nie mogę się zalogować — rozwiązane" \

@@ -29,6 +29,8 @@ from bot.delivery import Dispatcher
 from bot.engine import Engine
 from bot.events import (
     AgentAction,
+    AgentAvailability,
+    AgentEvent,
     AgentNote,
     AgentRef,
     AgentReply,
@@ -53,7 +55,7 @@ AGENT_OPS = {
     "claim": AgentOp.CLAIM, "assign": AgentOp.ASSIGN, "release": AgentOp.RELEASE,
     "priority": AgentOp.PRIORITY, "ask": AgentOp.ASK_INFO, "resolve": AgentOp.RESOLVE,
     "reopen": AgentOp.REOPEN, "close": AgentOp.CLOSE, "block": AgentOp.BLOCK,
-    "unblock": AgentOp.UNBLOCK,
+    "unblock": AgentOp.UNBLOCK, "canned": AgentOp.CANNED,
 }
 
 
@@ -180,6 +182,8 @@ class ConsoleChannel:
         except ValueError:
             words = rest.split()
         usage = self.desk.usage()
+        if words[:1] == ["available"] and words[1:2] in (["on"], ["off"]):
+            return AgentAvailability(_event_id(), self.agent, words[1] == "on")
         if len(words) < 2 or not words[1].lstrip("#").isdigit():
             return usage
         verb, ticket_id = words[0].lower(), int(words[1].lstrip("#"))
@@ -211,7 +215,7 @@ class ConsoleChannel:
             if isinstance(parsed, str):
                 self._print("desk", parsed)
                 continue
-            who = "agent" if isinstance(parsed, AgentReply | AgentNote | AgentAction) else " you"
+            who = "agent" if isinstance(parsed, AgentEvent) else " you"
             self.out.write(f"{who}› {text}\n")
             try:
                 await engine.handle(parsed)

@@ -197,3 +197,34 @@ notice-unblocked = You can write to us again.
 
 message-edited = (edited message)
 message-withdrawn = The support team withdrew one of its messages.
+
+## Operations: priorities, reminders, ratings, limits
+
+throttled = We got many messages from you at once — every one is saved and the team will see them. I will send more automatic replies in a moment (limit: { $per_minute } messages a minute).
+too-many-open-tickets = You already have { $count } open { $count ->
+    [one] ticket
+   *[other] tickets
+  }. Please write in one of them — that way we answer sooner.
+form-choose-priority = How urgent is it? (Your plan lets you choose the priority.)
+summary-priority = Priority
+kb-closed-ticket-linked = Your previous ticket no. { $id } is closed. If you open a new one, we will link it to the previous one.
+ticket-reopened-by-reply = Ticket no. { $id } has been reopened and your message added to it.
+button-remind = Send a reminder
+reminder-not-needed = No reminder is needed for ticket no. { $id } — the team has already answered or is waiting for your reply.
+reminder-too-early = The promised answer time for ticket no. { $id } has not passed yet: we will answer by { $due }.
+reminder-already = A reminder for ticket no. { $id } was already sent. You can send another after { $next }.
+reminder-sent = We have reminded the team about ticket no. { $id }. Sorry for the wait.
+rating-ask = How would you rate our help? Choose 1 to 5.
+button-rate = { $stars ->
+    [1] ★ 1
+    [2] ★★ 2
+    [3] ★★★ 3
+    [4] ★★★★ 4
+   *[5] ★★★★★ 5
+  }
+rating-thanks = Thank you for your rating: { $stars }/5.
+rating-ask-comment = Anything to add? Write a short comment or skip.
+rating-comment-skipped = All right, thank you!
+rating-already = Ticket no. { $id } has already been rated. Thank you!
+rating-comment-thanks = Thank you for your comment — it helps us do better.
+notice-auto-closed = Ticket no. { $id } was closed automatically as there were no new messages since it was resolved. If the problem comes back, open a new ticket — we will link it to this one.

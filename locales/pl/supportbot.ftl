@@ -204,3 +204,35 @@ notice-unblocked = Możesz znów do nas pisać.
 
 message-edited = (poprawiona wiadomość)
 message-withdrawn = Zespół wsparcia wycofał jedną ze swoich wiadomości.
+
+## Obsługa: priorytety, przypomnienia, oceny, limity
+
+throttled = Dostaliśmy od Ciebie dużo wiadomości naraz — wszystkie zapisaliśmy i zespół je zobaczy. Kolejne odpowiedzi automatyczne wyślę za chwilę (limit: { $per_minute } wiadomości na minutę).
+too-many-open-tickets = Masz już { $count } { $count ->
+    [one] otwarte zgłoszenie
+    [few] otwarte zgłoszenia
+   *[many] otwartych zgłoszeń
+  }. Napisz w jednym z nich — tak odpowiemy szybciej.
+form-choose-priority = Jak pilna jest sprawa? (Twój plan pozwala wybrać priorytet.)
+summary-priority = Priorytet
+kb-closed-ticket-linked = Twoje poprzednie zgłoszenie nr { $id } jest zamknięte. Jeśli założysz nowe, połączymy je z poprzednim.
+ticket-reopened-by-reply = Zgłoszenie nr { $id } zostało ponownie otwarte, a Twoja wiadomość do niego dopisana.
+button-remind = Wyślij przypomnienie
+reminder-not-needed = W zgłoszeniu nr { $id } nie trzeba przypominać — zespół już odpowiedział albo czeka na Twoją odpowiedź.
+reminder-too-early = Obiecany czas odpowiedzi w zgłoszeniu nr { $id } jeszcze nie minął: odpowiemy do { $due }.
+reminder-already = Przypomnienie w zgłoszeniu nr { $id } zostało już wysłane. Kolejne możesz wysłać po { $next }.
+reminder-sent = Wysłaliśmy przypomnienie do zespołu w sprawie zgłoszenia nr { $id }. Przepraszamy za zwłokę.
+rating-ask = Jak oceniasz pomoc? Wybierz od 1 do 5.
+button-rate = { $stars ->
+    [1] ★ 1
+    [2] ★★ 2
+    [3] ★★★ 3
+    [4] ★★★★ 4
+   *[5] ★★★★★ 5
+  }
+rating-thanks = Dziękujemy za ocenę: { $stars }/5.
+rating-ask-comment = Chcesz coś dodać? Napisz krótki komentarz albo pomiń.
+rating-comment-skipped = W porządku, dziękujemy!
+rating-already = Zgłoszenie nr { $id } zostało już ocenione. Dziękujemy!
+rating-comment-thanks = Dziękujemy za komentarz — pomoże nam działać lepiej.
+notice-auto-closed = Zgłoszenie nr { $id } zostało automatycznie zamknięte, bo od jego rozwiązania nie było nowych wiadomości. Jeśli problem wróci, załóż nowe zgłoszenie — połączymy je z tym.
