@@ -20,7 +20,6 @@ from bot.actions import (
     to_json,
 )
 from bot.config import EngineConfig
-from bot.customer_flow import priority_text, status_text
 from bot.events import (
     AgentAction,
     AgentAvailability,
@@ -32,6 +31,7 @@ from bot.events import (
     Attachment,
 )
 from bot.i18n import resolve_language
+from bot.labels import priority_text, status_text
 from bot.model import ALLOWED_TRANSITIONS, AgentOp, AuthorKind, Priority, Status
 from bot.text import clean_text
 from bot.timers import AUTO_CLOSE

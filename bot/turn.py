@@ -15,11 +15,15 @@ from bot.actions import (
     to_json,
 )
 from bot.events import Attachment
-from bot.model import AuthorKind, Status
+from bot.model import ALLOWED_TRANSITIONS, AuthorKind, Status
 from storage.records import CustomerRecord, TicketRecord
 from storage.tx import Tx
 
 DESK = "desk"
+
+
+class InvalidTransition(RuntimeError):
+    pass
 
 
 def customer_recipient(customer: CustomerRecord) -> str:
@@ -114,6 +118,10 @@ class Turn:
 
     def set_status(self, ticket: TicketRecord, status: Status, actor: Actor) -> None:
         """Move a ticket to a new status, keeping the timestamps and history that go with it."""
+        if status not in ALLOWED_TRANSITIONS[Status(ticket.status)]:
+            # Callers check first and tell the person; reaching this is a bug, so the event
+            # rolls back whole rather than leave a ticket in a state no rule allows.
+            raise InvalidTransition(f"ticket {ticket.id}: {ticket.status} -> {status}")
         changes: dict[str, object] = {"status": status.value}
         if status is Status.RESOLVED:
             changes["resolved_at"] = self.now

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.actions import DeskEvent, DeskNotice, Text, attachments_from_json
-from bot.customer_flow import category_text, field_label, priority_text, status_text
 from bot.i18n import Translator
+from bot.labels import category_text, field_label, priority_text, status_text
 from bot.model import ACTIVE_STATUSES
 from bot.views import TicketView, load_ticket_view
 from storage.records import MessageRecord
