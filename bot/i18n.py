@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SUPPORTED_LANGUAGES = ("pl", "en")
 # Numbers that name things (ticket 12345) must not be grouped like counts (12 345 messages).
 _IDENTIFIERS = frozenset({"id"})
+_FLUENT_PLACEABLE_LIMIT = 2000
 
 
 class MissingTranslation(KeyError):
@@ -88,12 +89,23 @@ class Translator:
             name: str(value) if name in _IDENTIFIERS else self._arg(value, language, escape)
             for name, value in text.params.items()
         }
+        # Fluent refuses a placeable longer than 2,500 characters (it renders "{???}"), and a
+        # customer's message or a help article can be longer: such values go in afterwards.
+        long_values: dict[str, str] = {}
+        for name, value in args.items():
+            if isinstance(value, str) and len(value) > _FLUENT_PLACEABLE_LIMIT:
+                token = f"\ue000{len(long_values)}\ue001"
+                long_values[token] = value
+                args[name] = token
         rendered, errors = bundle.format_pattern(message.value, args)
         if errors:
             if self._strict:
                 raise MissingTranslation(f"{text.key} ({language}): {errors}")
             log.error("translation %s (%s) has errors: %s", text.key, language, errors)
-        return str(rendered)
+        result = str(rendered)
+        for token, value in long_values.items():
+            result = result.replace(token, value)
+        return result
 
     def render_all(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,13 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=20_000, ge=100)
     tickets_page_size: int = Field(default=5, ge=1, le=20)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
+
+    # Operating: health and metrics endpoint, data retention (GDPR).
+    health_enabled: bool = False
+    health_listen: str = "127.0.0.1"  # the endpoint has no authentication: keep it local
+    health_port: int = Field(default=9108, ge=0, le=65535)  # 0 picks a free port (tests)
+    retention_months: int | None = Field(default=None, ge=1)  # None keeps closed tickets
 
     # Support operations: priorities, promises, fair use, auto-close, assignment.
     priority_customers: list[str] = Field(default_factory=list)

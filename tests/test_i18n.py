@@ -122,3 +122,10 @@ def test_customer_text_can_be_escaped_at_the_edge(translator: Translator) -> Non
 
 def test_ticket_numbers_are_not_grouped(translator: Translator) -> None:
     assert "nr 12345." in translator.render(Text("follow-up-added", {"id": 12345}), "pl")
+
+
+def test_long_values_are_rendered_whole(translator: Translator) -> None:
+    text = "Bardzo długa odpowiedź. " * 400  # 9,600 characters, past Fluent's own limit
+    rendered = translator.render(Text("agent-reply", {"id": 3, "name": "Anna", "text": text}),
+                                 "pl", escape=lambda s: s.replace("<", "&lt;"))
+    assert rendered == f"Odpowiedź w zgłoszeniu nr 3 — Anna:\n{text}"
