@@ -23,6 +23,10 @@ class UnknownFileSource(LookupError):
     pass
 
 
+class StartupError(RuntimeError):
+    """A chat app cannot start as configured; the message tells the admin what to change."""
+
+
 class ChatApp(Protocol):
     """An adapter's lifecycle: start taking updates, and stop (finishing what is in hand)."""
 

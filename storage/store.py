@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ import aiosqlite
 
 from storage.migrate import migrate
 from storage.records import (
+    ConversationRecord,
     CustomerRecord,
     DeskThreadRecord,
     MessageRecord,
@@ -194,6 +196,21 @@ class Store:
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
         rows = await self._rows(TICKET_BY_ID, (ticket_id,))
         return TicketRecord.from_row(rows[0]) if rows else None
+
+    async def customer_by_identity(self, platform: str,
+                                   user_id: str) -> CustomerRecord | None:
+        rows = await self._rows(
+            "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?",
+            (platform, user_id),
+        )
+        return CustomerRecord.from_row(rows[0]) if rows else None
+
+    async def conversation(self, customer_id: int) -> ConversationRecord | None:
+        """Where a customer stands (a form half filled, a pending choice), as last committed."""
+        rows = await self._rows("SELECT state, data FROM conversations WHERE customer_id = ?",
+                                (customer_id,))
+        return ConversationRecord(rows[0]["state"], json.loads(rows[0]["data"])) if rows \
+            else None
 
     async def customer(self, customer_id: int) -> CustomerRecord | None:
         rows = await self._rows(CUSTOMER_BY_ID, (customer_id,))

@@ -12,7 +12,7 @@ import aiohttp
 import discord
 
 from bot.delivery import DeliveryError
-from supportbot.app import ConfigurationError
+from bot.runtime import StartupError
 
 PORTAL = "https://discord.com/developers/applications"
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
@@ -34,7 +34,7 @@ TOKEN_REJECTED = (
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
-class DiscordStartError(ConfigurationError):
+class DiscordStartError(StartupError):
     """The Discord app cannot start; the message says what to change."""
 
 

@@ -35,8 +35,6 @@ from bot.events import (
 )
 from bot.model import Command
 from bot.runtime import Runtime
-from storage.records import CustomerRecord
-from storage.tx import Tx
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +108,6 @@ def locale_of(interaction: discord.Interaction[Any]) -> str | None:
     return interaction.locale.value if interaction.locale else None
 
 
-def customer_record(user_id: int | str) -> Callable[[Tx], CustomerRecord | None]:
-    """A read of the customer's record, for the store's writer (it has no read query)."""
-    def read(tx: Tx) -> CustomerRecord | None:
-        return tx.customer_by_identity(PLATFORM, str(user_id))
-    return read
-
-
 class Inbound:
     """Feeds the engine; knows nothing of tickets or forms beyond the events it builds."""
 
@@ -155,7 +146,8 @@ class Inbound:
         """The customer's chosen language, else their Discord client's, else the default."""
         chosen = None
         try:
-            record = await self.runtime.store.write(customer_record(interaction.user.id))
+            record = await self.runtime.store.customer_by_identity(PLATFORM,
+                                                                   str(interaction.user.id))
             chosen = record.language if record is not None else None
         except Exception:
             log.exception("could not read the customer's language")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ from bot.forms import FieldKind, FormBook, FormField
 from bot.model import Command
 from bot.runtime import Runtime
 from storage.records import ConversationRecord
-from storage.tx import Tx
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,10 @@ def submitted_values(data: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def conversation_of(user_id: str) -> Callable[[Tx], ConversationRecord | None]:
-    """Where the customer stands, read through the store's writer (it has no read query)."""
-    def read(tx: Tx) -> ConversationRecord | None:
-        customer = tx.customer_by_identity(PLATFORM, user_id)
-        return tx.conversation(customer.id) if customer is not None else None
-    return read
+async def conversation_of(store: Store, user_id: str) -> ConversationRecord | None:
+    """Where the customer stands, as last committed."""
+    customer = await store.customer_by_identity(PLATFORM, user_id)
+    return await store.conversation(customer.id) if customer is not None else None
 
 
 class TicketModal(discord.ui.Modal):
@@ -166,7 +164,7 @@ class ModalIntake:
         new = CustomerCommand(interaction_event_id(interaction.id, 1), customer, Command.NEW)
         if not await self.inbound.store(new, notify=False):
             return False
-        conversation = await self.runtime.store.write(conversation_of(customer.user_id))
+        conversation = await conversation_of(self.runtime.store, customer.user_id)
         if conversation is None or conversation.state != CATEGORY \
                 or category not in self.forms.categories:
             return True  # the engine said why not (a form in progress, too many tickets...)
@@ -185,7 +183,7 @@ class ModalIntake:
         if pending is not None and time.monotonic() - pending.created > PENDING_FOR:
             pending = None
         while pending is not None and pending.answers:
-            conversation = await self.runtime.store.write(conversation_of(user_id))
+            conversation = await conversation_of(self.runtime.store, user_id)
             if conversation is None or conversation.data.get("category") != pending.category:
                 break  # cancelled, finished, or another intake: the answers are not wanted
             if conversation.state != FIELD:

@@ -1,0 +1,139 @@
+"""The agents' slash command: ``/ticket N``, ``/ticket search WORDS``, ``/ticket mine``,
+``/ticket stats``. Answers are ephemeral: only the agent who asked sees them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import STATUS_LABELS, DeskRenderer, section
+from adapters.slack.directory import Directory
+from adapters.slack.files import PLATFORM
+from adapters.slack.mrkdwn import escape
+from bot.actions import Text
+from bot.customer_flow import priority_text
+from bot.model import ACTIVE_STATUSES, PRIORITY_ORDER, Status
+from bot.views import load_ticket_view
+from storage.records import TicketRecord
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+Answer = dict[str, Any]
+SEARCH_LIMIT = 10
+MINE_LIMIT = 20
+
+
+class TicketCommand:
+    def __init__(self, store: Store, client: AsyncWebClient, directory: Directory,
+                 renderer: DeskRenderer, *, command: str, default_language: str,
+                 clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.client = client
+        self.directory = directory
+        self.render = renderer
+        self.command = command
+        self.default_language = default_language
+        self.clock = clock
+
+    async def answer(self, user_id: str, text: str, *, refusal: str) -> Answer:
+        """What to show the agent who typed ``/ticket text`` (a non-agent gets ``refusal``)."""
+        if not await self.directory.is_agent(user_id):
+            return _ephemeral(refusal)
+        words = text.split()
+        verb = words[0].lower() if words else ""
+        if verb.lstrip("#").isdigit() and len(words) == 1:
+            return await self.show(int(verb.lstrip("#")))
+        if verb == "search" and len(words) > 1:
+            return await self.search(words[1:])
+        if verb == "mine":
+            return await self.mine(user_id)
+        if verb == "stats":
+            return await self.stats()
+        return _ephemeral(self.render.t(Text("slack-command-usage", {"command": self.command})))
+
+    async def show(self, ticket_id: int) -> Answer:
+        view = await load_ticket_view(self.store, ticket_id,
+                                      default_language=self.default_language)
+        if view is None:
+            return _ephemeral(self.render.t(Text("desk-no-such-ticket", {"id": ticket_id})))
+        return _ephemeral(self.render.fallback(view.ticket),
+                          self.render.summary(view, await self._permalink(ticket_id)))
+
+    async def search(self, words: Sequence[str]) -> Answer:
+        query = " ".join(words)
+        tickets = await self.store.search_tickets(words, limit=SEARCH_LIMIT)
+        if not tickets:
+            return _ephemeral(self.render.t(Text("slack-search-none", {"query": query})))
+        header = self.render.t(Text("slack-search-header",
+                                    {"count": len(tickets), "query": query}))
+        return await self._listing(header, tickets)
+
+    async def mine(self, user_id: str) -> Answer:
+        tickets = await self.store.assigned_tickets(user_id, limit=MINE_LIMIT)
+        if not tickets:
+            return _ephemeral(self.render.t(Text("slack-mine-none")))
+        header = self.render.t(Text("slack-mine-header", {"count": len(tickets)}))
+        return await self._listing(header, tickets)
+
+    async def stats(self) -> Answer:
+        counts = await self.store.ticket_counts()
+        by_status: dict[str, int] = {}
+        by_priority: dict[str, int] = {}
+        for (status, priority), n in counts.items():
+            by_status[status] = by_status.get(status, 0) + n
+            if status in ACTIVE_STATUSES:
+                by_priority[priority] = by_priority.get(priority, 0) + n
+        active = [s for s in Status if s in ACTIVE_STATUSES]
+        open_parts = " · ".join(
+            f"{self.render.t(STATUS_LABELS[s])} {by_status.get(s.value, 0)}" for s in active)
+        priority_parts = " · ".join(
+            f"{self.render.t(priority_text(p))} {by_priority.get(p.value, 0)}"
+            for p in reversed(PRIORITY_ORDER))
+        lines = [
+            self.render.t(Text("slack-stats-open", {
+                "count": sum(by_status.get(s.value, 0) for s in active),
+                "breakdown": open_parts})),
+            self.render.t(Text("slack-stats-priority", {"breakdown": priority_parts})),
+            self.render.t(Text("slack-stats-overdue", {
+                "count": await self.store.overdue_ticket_count(self.clock())})),
+            self.render.t(Text("slack-stats-done", {
+                "resolved": by_status.get(Status.RESOLVED.value, 0),
+                "closed": by_status.get(Status.CLOSED.value, 0)})),
+        ]
+        text = "\n".join(lines)
+        return _ephemeral(text, [section(text)])
+
+    async def _listing(self, header: str, tickets: Sequence[TicketRecord]) -> Answer:
+        lines = [header]
+        for ticket in tickets:
+            customer = await self.store.customer(ticket.customer_id)
+            lines.append("• " + self.render.ticket_line(
+                ticket, customer.display_name if customer else "?"))
+        text = "\n".join(lines)
+        return _ephemeral(text, [section(text)])
+
+    async def _permalink(self, ticket_id: int) -> str | None:
+        thread = await self.store.desk_thread(ticket_id)
+        if thread is None or thread.desk != PLATFORM:
+            return None
+        try:
+            response = await self.client.chat_getPermalink(channel=thread.channel,
+                                                           message_ts=thread.thread_ref)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("chat.getPermalink failed: %s", type(exc).__name__)
+            return None
+        link = response.get("permalink")
+        return escape(str(link)) if link else None
+
+
+def _ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> Answer:
+    answer: Answer = {"response_type": "ephemeral", "replace_original": False, "text": text}
+    if blocks:
+        answer["blocks"] = blocks
+    return answer

@@ -1,0 +1,76 @@
+"""The agents' /ticket slash command: show, search, mine, stats; answers only the asker sees."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.slack_harness import ANNA, BOB, EVE, Desk, no_proxy, running_desk
+from tests.standins.slack_api import SlackStandIn
+from tests.test_engine_lifecycle import open_account_ticket
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_proxy(monkeypatch)
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    async with SlackStandIn() as slack, running_desk(tmp_path, slack) as running:
+        yield running
+
+
+async def test_ticket_n_shows_the_ticket_with_a_link_to_its_thread(desk: Desk) -> None:
+    number = await open_account_ticket(desk.h)
+    await desk.reply(number, ANNA, "note: sprawdzić logi")
+    shown = await desk.command(BOB, str(number))
+    assert "#1 · Nie mogę się zalogować" in shown
+    assert "*Status*\nnowe" in shown
+    assert "Anna Nowak (notatka wewnętrzna): sprawdzić logi" in shown
+    assert f"/archives/CAGENTS/p{(await desk.thread_ts(number)).replace('.', '')}" in shown
+    assert await desk.command(BOB, "#99") == "Nie ma zgłoszenia #99."
+
+
+async def test_search_finds_tickets_by_subject_fields_and_messages(desk: Desk) -> None:
+    await open_account_ticket(desk.h)  # subject "Nie mogę się zalogować", account jan@…
+    await desk.h.say("Dodam, że chodzi o aplikację mobilną")
+    found = await desk.command(BOB, "search zalogowac")  # diacritics folded
+    assert found.startswith("Do „zalogowac” pasuje 1 zgłoszenie:")
+    assert "#1 [normalny] nowe — Nie mogę się zalogować (Jan)" in found
+    assert "#1" in await desk.command(BOB, "search mobilną aplikację")  # in a follow-up
+    assert await desk.command(BOB, "search drukarka") == (
+        "Żadne zgłoszenie nie pasuje do „drukarka”.")
+
+
+async def test_mine_lists_the_agents_open_tickets(desk: Desk) -> None:
+    first = await open_account_ticket(desk.h)
+    second = await open_account_ticket(desk.h, user="u2")
+    assert await desk.command(ANNA, "mine") == "Nie masz przypisanych otwartych zgłoszeń."
+    await desk.press(first, ANNA, "desk:claim")
+    await desk.press(second, ANNA, "desk:claim")
+    mine = await desk.command(ANNA, "mine")
+    assert mine.startswith("Masz 2 przypisane otwarte zgłoszenia:")
+    assert f"#{first} " in mine and f"#{second} " in mine
+    assert "Nie masz" in await desk.command(BOB, "mine")
+
+
+async def test_stats_count_tickets_by_status_and_priority(desk: Desk) -> None:
+    first = await open_account_ticket(desk.h)
+    await open_account_ticket(desk.h, user="u2")
+    await desk.press(first, ANNA, "desk:priority", option="high")
+    await desk.press(first, ANNA, "desk:resolve")
+    stats = await desk.command(BOB, "stats")
+    assert "*Otwarte:* 1 (nowe 1 · w trakcie 0 · czeka na klienta 0)" in stats
+    assert "*Otwarte według priorytetu:* pilny 0 · wysoki 0 · normalny 1 · niski 0" in stats
+    assert "*Rozwiązane:* 1 · *Zamknięte:* 0" in stats
+    desk.h.clock.advance(days=2)
+    assert "po obiecanym terminie:* 1" in await desk.command(BOB, "stats")
+
+
+async def test_usage_and_refusal(desk: Desk) -> None:
+    assert "`/ticket search słowa`" in await desk.command(BOB, "")
+    refused = await desk.command(EVE, "stats")
+    assert refused == "Tylko zespół wsparcia (członkowie kanału <#CAGENTS>) może to zrobić."
