@@ -431,3 +431,16 @@ async def test_a_button_is_acknowledged_at_once_and_the_work_follows(
     assert (await desk.h.store.ticket(number)).assignee_id is None  # type: ignore[union-attr]
     await desk.settle()
     assert (await desk.h.store.ticket(number)).assignee_id == ANNA  # type: ignore[union-attr]
+
+
+async def test_a_canned_reply_is_sent_by_name_from_the_thread(desk: Desk,
+                                                              slack: SlackStandIn) -> None:
+    number = await a_ticket(desk)
+    await desk.reply(number, BOB, "!greeting")
+    await desk.settle()
+    reply = desk.h.last_text()
+    assert f"Dziękujemy za zgłoszenie nr {number} — już się nim zajmujemy." in reply
+    await desk.reply(number, BOB, "!no-such-reply")
+    await desk.settle()
+    lines = [message_text(m) for m in await desk.thread(number)]
+    assert any("no-such-reply" in line and "greeting" in line for line in lines)

@@ -61,6 +61,8 @@ _DESK_OPS = {CLAIM: AgentOp.CLAIM, PRIORITY: AgentOp.PRIORITY, RESOLVE: AgentOp.
              CLOSE: AgentOp.CLOSE, REOPEN: AgentOp.REOPEN}
 # Message subtypes that are a person writing (files, "also send to channel").
 _WRITTEN = frozenset({None, "file_share", "thread_broadcast"})
+# "!greeting" alone in a ticket's thread sends the canned reply of that name.
+CANNED_REPLY = re.compile(r"!([a-z0-9][a-z0-9_-]{0,40})", re.IGNORECASE)
 
 # Slack keeps "/…" for slash commands, so in a direct message the customer's commands are
 # plain words; only a message that is just the word (and a ticket number) counts as one.
@@ -135,6 +137,11 @@ class Inbound:
         if self.note_prefix and text.lstrip().lower().startswith(self.note_prefix):
             note = text.lstrip()[len(self.note_prefix):].strip()
             await self.handle(AgentNote(event_id, agent, ticket_id, note))
+            return
+        canned = CANNED_REPLY.fullmatch(text.strip())
+        if canned:
+            await self.handle(AgentAction(event_id, agent, ticket_id, AgentOp.CANNED,
+                                          canned.group(1)))
             return
         files = tuple(attachment_from_file(f) for f in event.get("files") or []
                       if f.get("url_private_download") or f.get("url_private"))
