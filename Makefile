@@ -21,7 +21,7 @@ console: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot storage
+	$(BIN)/mypy bot storage adapters supportbot
 	$(BIN)/pytest -q
 
 bench: install

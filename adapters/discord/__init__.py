@@ -1,7 +1,7 @@
 """Discord: customers write to the bot in direct messages, or use /ticket in a server.
 
-See docs/discord.md for creating the application, the intents, the invite link and the
-settings.
+See the README's Discord section for creating the application, the intents, the invite link
+and the settings.
 """
 
 from __future__ import annotations
