@@ -31,6 +31,9 @@ class EngineConfig:
     max_open_tickets: int = 5
     auto_close_after: timedelta = timedelta(days=7)
     auto_assign: bool = False
+    # Long enough for any platform's re-delivery (Slack: minutes, Telegram: a day), short
+    # enough that Telegram's update ids, which may restart after a quiet week, never collide.
+    dedup_window: timedelta = timedelta(days=3)
 
     def may_choose_priority(self, platform: str, user_id: str) -> bool:
         identity = f"{platform}:{user_id}"

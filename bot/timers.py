@@ -98,11 +98,13 @@ def auto_close(turn: Turn, config: EngineConfig, ticket: TicketRecord) -> None:
 
 
 def fire_due(config: EngineConfig, now: datetime, tx: Tx) -> list[int]:
-    """Fire every timer due by ``now``; returns the outbox rows created."""
+    """Fire every timer due by ``now``; returns the outbox rows created. Also forgets
+    re-delivery ids older than the dedup window."""
     turn = Turn(tx, now)
     for timer in tx.due_timers(now):
         if tx.settle_timer(timer.id, now):
             fire(turn, config, timer)
+    tx.forget_processed(now - config.dedup_window)
     return turn.outbox_ids
 
 

@@ -63,6 +63,15 @@ class Tx:
         )
         return cur.rowcount == 1
 
+    def forget_processed(self, before: datetime, limit: int = 5000) -> int:
+        """Drop dedup rows older than ``before`` (a bounded batch per call)."""
+        cur = self._conn.execute(
+            "DELETE FROM processed_events WHERE event_id IN (SELECT event_id FROM "
+            "processed_events WHERE processed_at < ? LIMIT ?)",
+            (to_iso(before), limit),
+        )
+        return cur.rowcount
+
     # -- customers -----------------------------------------------------------------------------
     def customer(self, customer_id: int) -> CustomerRecord | None:
         row = self._conn.execute(CUSTOMER_BY_ID, (customer_id,)).fetchone()

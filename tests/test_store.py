@@ -89,3 +89,14 @@ async def test_a_locked_database_fails_the_batch_without_acknowledging(tmp_path:
         assert await store.write(lambda tx: tx.mark_processed("while-locked", NOW)) is True
     finally:
         await store.close()
+
+
+async def test_old_event_ids_are_forgotten_and_recent_ones_kept(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    async with Store(tmp_path / "db.sqlite3") as store:
+        await store.write(lambda tx: tx.mark_processed("old", NOW - timedelta(days=4)))
+        await store.write(lambda tx: tx.mark_processed("recent", NOW - timedelta(days=1)))
+        assert await store.write(lambda tx: tx.forget_processed(NOW - timedelta(days=3))) == 1
+        assert await store.write(lambda tx: tx.mark_processed("old", NOW)) is True
+        assert await store.write(lambda tx: tx.mark_processed("recent", NOW)) is False
