@@ -84,10 +84,9 @@ def _message(update: Update) -> Inbound:
         return ForCore(CustomerCommand(eid, customer, *command))
     if message.text is not None:
         return ForCore(CustomerText(eid, customer, message.text))
-    for attribute, build in _ATTACHMENTS:
-        content = getattr(message, attribute, None)
-        if content:
-            return ForCore(CustomerFile(eid, customer, build(message), message.caption or ""))
+    attachment = _attachment_of(message)
+    if attachment is not None:
+        return ForCore(CustomerFile(eid, customer, attachment, message.caption or ""))
     for attribute, kind in _UNSUPPORTED:
         if getattr(message, attribute, None):
             return ForCore(UnsupportedContent(eid, customer, kind))
@@ -129,58 +128,41 @@ def _photo(message: Message) -> Attachment:
                       best.file_size or 0, PLATFORM)
 
 
-def _document(message: Message) -> Attachment:
-    doc = message.document
-    assert doc is not None
-    return Attachment("document", doc.file_id, doc.file_name or f"file_{message.message_id}",
-                      doc.mime_type or "application/octet-stream", doc.file_size or 0, PLATFORM)
+@dataclass(frozen=True, slots=True)
+class _FileKind:
+    """How one kind of Telegram file becomes an attachment."""
 
+    kind: str
+    default_name: str  # formatted with the message id when Telegram sends no file name
+    default_mime: str
 
-def _animation(message: Message) -> Attachment:
-    gif = message.animation
-    assert gif is not None
-    return Attachment("video", gif.file_id, gif.file_name or f"animation_{message.message_id}.mp4",
-                      gif.mime_type or "video/mp4", gif.file_size or 0, PLATFORM)
-
-
-def _video(message: Message) -> Attachment:
-    video = message.video
-    assert video is not None
-    return Attachment("video", video.file_id, video.file_name or f"video_{message.message_id}.mp4",
-                      video.mime_type or "video/mp4", video.file_size or 0, PLATFORM)
-
-
-def _video_note(message: Message) -> Attachment:
-    note = message.video_note
-    assert note is not None
-    return Attachment("video", note.file_id, f"video_note_{message.message_id}.mp4", "video/mp4",
-                      note.file_size or 0, PLATFORM)
-
-
-def _voice(message: Message) -> Attachment:
-    voice = message.voice
-    assert voice is not None
-    return Attachment("voice", voice.file_id, f"voice_{message.message_id}.ogg",
-                      voice.mime_type or "audio/ogg", voice.file_size or 0, PLATFORM)
-
-
-def _audio(message: Message) -> Attachment:
-    audio = message.audio
-    assert audio is not None
-    return Attachment("document", audio.file_id, audio.file_name or f"audio_{message.message_id}",
-                      audio.mime_type or "audio/mpeg", audio.file_size or 0, PLATFORM)
+    def attachment(self, message: Message, field: str) -> Attachment:
+        file = getattr(message, field)
+        name = getattr(file, "file_name", None) or self.default_name.format(message.message_id)
+        mime = getattr(file, "mime_type", None) or self.default_mime  # video notes have none
+        return Attachment(self.kind, file.file_id, name, mime,
+                          file.file_size or 0, PLATFORM)
 
 
 # An animation message carries a ``document`` too, so animation is looked at first.
-_ATTACHMENTS: tuple[tuple[str, Callable[[Message], Attachment]], ...] = (
-    ("photo", _photo),
-    ("animation", _animation),
-    ("video", _video),
-    ("video_note", _video_note),
-    ("voice", _voice),
-    ("audio", _audio),
-    ("document", _document),
+_FILE_KINDS: tuple[tuple[str, _FileKind], ...] = (
+    ("animation", _FileKind("video", "animation_{}.mp4", "video/mp4")),
+    ("video", _FileKind("video", "video_{}.mp4", "video/mp4")),
+    ("video_note", _FileKind("video", "video_note_{}.mp4", "video/mp4")),
+    ("voice", _FileKind("voice", "voice_{}.ogg", "audio/ogg")),
+    ("audio", _FileKind("document", "audio_{}", "audio/mpeg")),
+    ("document", _FileKind("document", "file_{}", "application/octet-stream")),
 )
+
+
+def _attachment_of(message: Message) -> Attachment | None:
+    if message.photo:
+        return _photo(message)
+    for field, file_kind in _FILE_KINDS:
+        if getattr(message, field, None) is not None:
+            return file_kind.attachment(message, field)
+    return None
+
 
 # Content the bot cannot take into a ticket; the kind picks the wording of the polite refusal.
 # A venue carries a location too, so it is looked at first.
