@@ -16,7 +16,6 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +30,6 @@ from storage.records import (
     OutboxRecord,
     TicketEventRecord,
     TicketRecord,
-    to_iso,
 )
 from storage.tx import (
     ACTIVE_STATUSES_SQL,
@@ -325,18 +323,3 @@ class Store:
         )
         return [TicketRecord.from_row(r) for r in rows]
 
-    async def ticket_counts(self) -> dict[tuple[str, str], int]:
-        """How many tickets there are per (status, priority)."""
-        rows = await self._rows(
-            "SELECT status, priority, COUNT(*) FROM tickets GROUP BY status, priority"
-        )
-        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
-
-    async def overdue_ticket_count(self, now: datetime) -> int:
-        """Active tickets still waiting for a first answer past the promised time."""
-        rows = await self._rows(
-            f"SELECT COUNT(*) FROM tickets WHERE status IN {ACTIVE_STATUSES_SQL} "
-            "AND first_response_at IS NULL AND first_response_due < ?",
-            (to_iso(now),),
-        )
-        return int(rows[0][0])

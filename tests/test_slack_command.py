@@ -62,12 +62,14 @@ async def test_stats_count_tickets_by_status_and_priority(desk: Desk) -> None:
     await open_account_ticket(desk.h, user="u2")
     await desk.press(first, ANNA, "desk:priority", option="high")
     await desk.press(first, ANNA, "desk:resolve")
+    desk.h.clock.advance(minutes=1)  # the period ends now, exclusive
     stats = await desk.command(BOB, "stats")
-    assert "*Otwarte:* 1 (nowe 1 · w trakcie 0 · czeka na klienta 0)" in stats
-    assert "*Otwarte według priorytetu:* pilny 0 · wysoki 0 · normalny 1 · niski 0" in stats
-    assert "*Rozwiązane:* 1 · *Zamknięte:* 0" in stats
+    assert "nowe: 1 (pilne 0, wysokie 0, normalne 1, niskie 0)" in stats
+    assert "rozwiązane: 1 (pilne 0, wysokie 1, normalne 0, niskie 0)" in stats
+    assert "Nowe zgłoszenia w okresie: 2" in stats
+    assert "Rozwiązanie (1 zgł.): mediana 0 godz. 0 min" in stats
     desk.h.clock.advance(days=2)
-    assert "po obiecanym terminie:* 1" in await desk.command(BOB, "stats")
+    assert "Po terminie teraz: 1" in await desk.command(BOB, "stats 7")
 
 
 async def test_usage_and_refusal(desk: Desk) -> None:

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import STATUS_LABELS, DeskRenderer, section
+from adapters.slack.blocks import DeskRenderer, section
 from adapters.slack.directory import Directory
 from adapters.slack.files import PLATFORM
 from adapters.slack.mrkdwn import escape
 from bot.actions import Text
-from bot.customer_flow import priority_text
-from bot.model import ACTIVE_STATUSES, PRIORITY_ORDER, Status
+from bot.reports import build_report, report_texts
 from bot.views import load_ticket_view
 from storage.records import TicketRecord
 from storage.store import Store
@@ -53,8 +52,9 @@ class TicketCommand:
             return await self.search(words[1:])
         if verb == "mine":
             return await self.mine(user_id)
-        if verb == "stats":
-            return await self.stats()
+        if verb == "stats" and len(words) <= 2:
+            days = int(words[1]) if len(words) == 2 and words[1].isdigit() else 30
+            return await self.stats(max(1, min(days, 3650)))
         return _ephemeral(self.render.t(Text("slack-command-usage", {"command": self.command})))
 
     async def show(self, ticket_id: int) -> Answer:
@@ -81,32 +81,12 @@ class TicketCommand:
         header = self.render.t(Text("slack-mine-header", {"count": len(tickets)}))
         return await self._listing(header, tickets)
 
-    async def stats(self) -> Answer:
-        counts = await self.store.ticket_counts()
-        by_status: dict[str, int] = {}
-        by_priority: dict[str, int] = {}
-        for (status, priority), n in counts.items():
-            by_status[status] = by_status.get(status, 0) + n
-            if status in ACTIVE_STATUSES:
-                by_priority[priority] = by_priority.get(priority, 0) + n
-        active = [s for s in Status if s in ACTIVE_STATUSES]
-        open_parts = " · ".join(
-            f"{self.render.t(STATUS_LABELS[s])} {by_status.get(s.value, 0)}" for s in active)
-        priority_parts = " · ".join(
-            f"{self.render.t(priority_text(p))} {by_priority.get(p.value, 0)}"
-            for p in reversed(PRIORITY_ORDER))
-        lines = [
-            self.render.t(Text("slack-stats-open", {
-                "count": sum(by_status.get(s.value, 0) for s in active),
-                "breakdown": open_parts})),
-            self.render.t(Text("slack-stats-priority", {"breakdown": priority_parts})),
-            self.render.t(Text("slack-stats-overdue", {
-                "count": await self.store.overdue_ticket_count(self.clock())})),
-            self.render.t(Text("slack-stats-done", {
-                "resolved": by_status.get(Status.RESOLVED.value, 0),
-                "closed": by_status.get(Status.CLOSED.value, 0)})),
-        ]
-        text = "\n".join(lines)
+    async def stats(self, days: int) -> Answer:
+        """The same report as ``supportbot stats``, over the last ``days`` days."""
+        now = self.clock()
+        report = await build_report(self.store, since=now - timedelta(days=days), until=now,
+                                    now=now)
+        text = "\n".join(self.render.t(line) for line in report_texts(report))
         return _ephemeral(text, [section(text)])
 
     async def _listing(self, header: str, tickets: Sequence[TicketRecord]) -> Answer:

@@ -44,7 +44,7 @@ slack-file-not-copied = The file “{ $name }” could not be copied here: { $re
 slack-refused = Only the support team (members of <#{ $channel }>) can do this.
 slack-action-failed = That did not go through: the ticket store did not answer. Please try again.
 
-slack-command-usage = `{ $command } N` shows ticket N · `{ $command } search words` finds tickets · `{ $command } mine` lists your open tickets · `{ $command } stats` counts tickets
+slack-command-usage = `{ $command } N` shows ticket N · `{ $command } search words` finds tickets · `{ $command } mine` lists your open tickets · `{ $command } stats [days]` the report (30 days by default)
 slack-search-header = { $count ->
     [one] 1 ticket matches “{ $query }”:
    *[other] { $count } tickets match “{ $query }”:
@@ -55,10 +55,6 @@ slack-mine-header = { $count ->
    *[other] You have { $count } open tickets assigned:
   }
 slack-mine-none = No open tickets are assigned to you.
-slack-stats-open = *Open:* { $count } ({ $breakdown })
-slack-stats-priority = *Open by priority:* { $breakdown }
-slack-stats-overdue = *Waiting for a first answer past the promise:* { $count }
-slack-stats-done = *Resolved:* { $resolved } · *Closed:* { $closed }
 slack-open-thread = Open the thread
 slack-recent = Latest messages:
 slack-recent-customer = { $name }: { $text }

@@ -45,7 +45,7 @@ slack-file-not-copied = Nie udało się skopiować tutaj pliku „{ $name }”: 
 slack-refused = Tylko zespół wsparcia (członkowie kanału <#{ $channel }>) może to zrobić.
 slack-action-failed = Nie udało się: baza zgłoszeń nie odpowiedziała. Spróbuj ponownie.
 
-slack-command-usage = `{ $command } N` pokazuje zgłoszenie N · `{ $command } search słowa` wyszukuje zgłoszenia · `{ $command } mine` pokazuje Twoje otwarte zgłoszenia · `{ $command } stats` liczy zgłoszenia
+slack-command-usage = `{ $command } N` pokazuje zgłoszenie N · `{ $command } search słowa` wyszukuje zgłoszenia · `{ $command } mine` pokazuje Twoje otwarte zgłoszenia · `{ $command } stats [dni]` raport (domyślnie 30 dni)
 slack-search-header = { $count ->
     [one] Do „{ $query }” pasuje 1 zgłoszenie:
     [few] Do „{ $query }” pasują { $count } zgłoszenia:
@@ -58,10 +58,6 @@ slack-mine-header = { $count ->
    *[many] Masz { $count } przypisanych otwartych zgłoszeń:
   }
 slack-mine-none = Nie masz przypisanych otwartych zgłoszeń.
-slack-stats-open = *Otwarte:* { $count } ({ $breakdown })
-slack-stats-priority = *Otwarte według priorytetu:* { $breakdown }
-slack-stats-overdue = *Bez pierwszej odpowiedzi po obiecanym terminie:* { $count }
-slack-stats-done = *Rozwiązane:* { $resolved } · *Zamknięte:* { $closed }
 slack-open-thread = Otwórz wątek
 slack-recent = Ostatnie wiadomości:
 slack-recent-customer = { $name }: { $text }
