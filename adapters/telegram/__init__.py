@@ -8,6 +8,12 @@ actions, ``text`` escapes and splits, ``ratelimit`` paces, ``files`` fetches cus
 
 from __future__ import annotations
 
+import os
+
+# PTB 22 warns on every 429 unless its future timedelta behaviour is chosen; the outbound
+# code reads both forms, so opt in and keep the logs clean.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from adapters.telegram.app import TelegramApp
 from adapters.telegram.inbound import PLATFORM
 from bot.runtime import Runtime
