@@ -29,7 +29,9 @@ from bot.followups import PICK_TICKET, FollowUps
 from bot.i18n import SUPPORTED_LANGUAGES, language_names
 from bot.intake import CATEGORY, EDIT, FIELD, PRIORITY, Intake
 from bot.labels import category_text, field_label, priority_text, status_text
-from bot.model import Command
+from bot.model import Command, Priority
+from bot.privacy_requests import KINDS as PRIVACY_KINDS
+from bot.privacy_requests import offer_privacy_options, parse_kind, request_privacy
 from bot.self_service import KB, SelfService
 from bot.text import clean_text, shorten
 from bot.ticket_views import TicketViews
@@ -41,7 +43,7 @@ __all__ = ["CATEGORY", "FIELD", "CustomerFlow", "category_text", "field_label",
 
 MENU_COMMANDS: Mapping[str, Command] = MappingProxyType({
     "new": Command.NEW, "tickets": Command.TICKETS, "articles": Command.ARTICLES,
-    "lang": Command.LANGUAGE, "help": Command.HELP,
+    "lang": Command.LANGUAGE, "help": Command.HELP, "privacy": Command.PRIVACY,
 })
 # States in which a file joins the ticket being prepared.
 _FORM_STATES = frozenset({CATEGORY, PRIORITY, FIELD, "confirm", EDIT, KB})
@@ -105,6 +107,8 @@ class CustomerFlow:
                 self.tickets.reopen(parse_number(argument))
             case Command.REMIND:
                 self.feedback.remind(parse_number(argument))
+            case Command.PRIVACY:
+                self.privacy(parse_kind(argument))
             case Command.UNKNOWN:
                 conv.say(Text("unknown-command", {"command": shorten(argument, 40)}),
                          buttons=conv.menu_buttons())
@@ -116,6 +120,15 @@ class CustomerFlow:
             return
         conv.set_state(None)
         conv.say(Text("cancelled"), buttons=conv.menu_buttons())
+
+    def privacy(self, kind: str | None) -> None:
+        """Record a request for a copy of one's data or its erasure, for the agents."""
+        conv = self.conv
+        if kind is None:
+            offer_privacy_options(conv.turn, conv.customer, conv.lang)
+            return
+        due = conv.config.policy.first_response_due(conv.turn.now, Priority.NORMAL)
+        request_privacy(conv.turn, conv.customer, conv.lang, kind, first_response_due=due)
 
     def choose_language(self, code: str) -> None:
         conv = self.conv
@@ -166,6 +179,8 @@ class CustomerFlow:
                 self.feedback.rate(arg)
             case "rc" if state == RATING_COMMENT:
                 self.feedback.skip_comment()
+            case "privacy" if arg in PRIVACY_KINDS:
+                self.privacy(arg)
             case _:
                 conv = self.conv
                 conv.say(Text("button-expired"), *conv.prompt(),

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Protocol
 
 from bot.actions import Action, DeskEvent, DeskNotice, Text, from_json, to_json
+from bot.metrics import DELIVERED, FAILED, RETRY, Metrics
 from bot.turn import DESK
 from storage.records import OutboxRecord
 from storage.store import Store
@@ -55,8 +56,10 @@ class Dispatcher:
         base_delay: float = 1.0,
         max_delay: float = 300.0,
         max_attempts: int = 50,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.poll_interval = poll_interval
         self.base_delay = base_delay
@@ -64,6 +67,11 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self._channels: dict[str, Channel] = {}
         self._busy: dict[str, asyncio.Task[None]] = {}
+        # Conversations that finished while an outbox read was under way: that read may still
+        # list rows they have just delivered, so it must not start them (see deliver_due).
+        self._finishes = 0
+        self._finished_at: dict[str, int] = {}
+        self._reads: list[int] = []
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -98,24 +106,42 @@ class Dispatcher:
                 task.cancel()
 
     async def deliver_due(self) -> int:
-        """Start delivery for every conversation with due rows; returns how many started."""
-        rows = await self.store.pending_outbox(self.destinations)
+        """Start delivery for every conversation with due rows; returns how many started
+        (or were put off to the next round, which reads the outbox afresh)."""
+        mark = self._finishes
+        self._reads.append(mark)
+        try:
+            rows = await self.store.pending_outbox(self.destinations)
+        finally:
+            self._reads.remove(mark)
         sequences: dict[str, list[OutboxRecord]] = {}
         for row in rows:
             sequences.setdefault(row.recipient, []).append(row)
         started = 0
         now = self.clock()
         for recipient, sequence in sequences.items():
-            if recipient in self._busy or not _due(sequence[0], now):
+            if recipient in self._busy:
+                continue
+            if self._finished_at.get(recipient, 0) > mark:
+                # It finished during the read, which may have begun before its last rows were
+                # marked delivered: sending them again would duplicate them. Its finish woke
+                # the loop, and the next round reads afresh.
+                started += 1
+                continue
+            if not _due(sequence[0], now):
                 continue
             task = asyncio.create_task(self._deliver_sequence(sequence))
             self._busy[recipient] = task
             task.add_done_callback(partial(self._finished, recipient))
             started += 1
+        oldest = min(self._reads, default=self._finishes)  # reads still under way need theirs
+        self._finished_at = {r: n for r, n in self._finished_at.items() if n > oldest}
         return started
 
     def _finished(self, recipient: str, _task: asyncio.Task[None]) -> None:
         self._busy.pop(recipient, None)
+        self._finishes += 1
+        self._finished_at[recipient] = self._finishes
         self.wake()
 
     async def drain(self, timeout: float = 10.0) -> None:
@@ -145,6 +171,7 @@ class Dispatcher:
             action = from_json(row.payload)
         except (ValueError, KeyError) as exc:
             await self.store.write(partial(self._give_up, row, f"unreadable outbox row: {exc}"))
+            self._count(row, FAILED)
             return True
         try:
             ref = await self._channels[row.destination].deliver(action)
@@ -154,15 +181,29 @@ class Dispatcher:
                             exc.reason)
                 await self.store.write(partial(self._give_up, row, exc.reason))
                 self.wake()
+                self._count(row, FAILED)
                 return True
+            if exc.retry_after is not None and self.metrics is not None:
+                self.metrics.rate_limited(row.destination, exc.retry_after)
             await self._retry_later(row, exc.reason, exc.retry_after)
+            self._count(row, RETRY)
             return False
         except Exception as exc:
             log.exception("delivery %s to %s crashed", row.id, row.destination)
             await self._retry_later(row, f"{type(exc).__name__}: {exc}", None)
+            self._count(row, RETRY)
             return False
         await self.store.write(partial(self._delivered, row, action, ref))
+        self._count(row, DELIVERED)
         return True
+
+    def _count(self, row: OutboxRecord, outcome: str) -> None:
+        if self.metrics is None:
+            return
+        latency = None
+        if outcome == DELIVERED and row.created_at is not None:
+            latency = (self.clock() - row.created_at).total_seconds()
+        self.metrics.delivery(row.destination, outcome, latency=latency)
 
     async def _retry_later(self, row: OutboxRecord, reason: str,
                            retry_after: float | None) -> None:

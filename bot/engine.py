@@ -8,6 +8,7 @@ the commit is the event acknowledged to its platform and the outbox delivered.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,10 @@ from bot.config import EngineConfig
 from bot.customer_flow import CustomerFlow
 from bot.events import AgentEvent, InboundEvent
 from bot.i18n import resolve_language
+from bot.metrics import DUPLICATE, FAILED, PROCESSED, Metrics
+from bot.text import clean_text, shorten
 from bot.turn import Turn
+from storage.metrics_queries import tickets_of_outbox
 from storage.store import Store
 from storage.tx import Tx
 
@@ -35,6 +39,7 @@ def utc_now() -> datetime:
 class Outcome:
     duplicate: bool
     outbox_ids: tuple[int, ...] = ()
+    ticket_ids: tuple[int, ...] = ()  # tickets the event touched, for the log line
 
 
 class Engine:
@@ -45,15 +50,27 @@ class Engine:
         *,
         clock: Clock = utc_now,
         on_outbox: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.clock = clock
         self.on_outbox = on_outbox
+        self.metrics = metrics
 
     async def handle(self, event: InboundEvent) -> Outcome:
         """Apply one event; returns once it is durably stored (safe to acknowledge)."""
-        outcome = await self.store.write(partial(self._apply, event))
+        try:
+            outcome = await self.store.write(partial(self._apply, event))
+        except Exception:
+            _log_event(event, FAILED, (), logging.WARNING)
+            if self.metrics is not None:
+                self.metrics.inbound(_platform(event), FAILED)
+            raise
+        result = DUPLICATE if outcome.duplicate else PROCESSED
+        _log_event(event, result, outcome.ticket_ids, logging.INFO)
+        if self.metrics is not None:
+            self.metrics.inbound(_platform(event), result)
         if outcome.outbox_ids and self.on_outbox is not None:
             self.on_outbox()
         return outcome
@@ -61,7 +78,7 @@ class Engine:
     def _apply(self, event: InboundEvent, tx: Tx) -> Outcome:
         now = self.clock()
         if not tx.mark_processed(event.event_id, now):
-            log.info("duplicate event %s dropped", event.event_id)
+            log.debug("duplicate event %s dropped", event.event_id)
             return Outcome(duplicate=True)
         turn = Turn(tx, now)
         if isinstance(event, AgentEvent):
@@ -70,10 +87,32 @@ class Engine:
             ref = event.customer
             customer = tx.upsert_customer(
                 platform=ref.platform, user_id=ref.user_id, chat_id=ref.chat_id,
-                display_name=ref.display_name, locale=ref.locale, timezone=ref.timezone,
+                display_name=shorten(clean_text(ref.display_name), 100), locale=ref.locale,
+                timezone=ref.timezone,
                 now=now,
             )
             language = resolve_language(customer.language, customer.locale,
                                         self.config.default_language)
             CustomerFlow(self.config, turn, customer, language).handle(event)
-        return Outcome(duplicate=False, outbox_ids=tuple(turn.outbox_ids))
+        touched = set(tickets_of_outbox(tx, turn.outbox_ids))
+        agent_ticket = getattr(event, "ticket_id", None)  # agent events name their ticket
+        if isinstance(agent_ticket, int):
+            touched.add(agent_ticket)
+        return Outcome(duplicate=False, outbox_ids=tuple(turn.outbox_ids),
+                       ticket_ids=tuple(sorted(touched)))
+
+
+def _platform(event: InboundEvent) -> str:
+    return event.agent.platform if isinstance(event, AgentEvent) else event.customer.platform
+
+
+def _log_event(event: InboundEvent, outcome: str, tickets: tuple[int, ...], level: int) -> None:
+    """One line per event: kind, platform, tickets and outcome, never what anyone wrote."""
+    if not log.isEnabledFor(level):
+        return
+    kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+    numbers = ",".join(f"#{t}" for t in tickets) or "-"
+    log.log(level, "event %s from %s: %s (tickets %s)", kind, _platform(event), outcome,
+            numbers, exc_info=level >= logging.WARNING,
+            extra={"event_kind": kind, "platform": _platform(event), "outcome": outcome,
+                   "tickets": list(tickets)})

@@ -59,6 +59,7 @@ class Command(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     REMIND = "remind"  # no answer in the promised time: nudge the agents
+    PRIVACY = "privacy"  # a copy of my data, or erase it (GDPR / RODO)
     UNKNOWN = "unknown"  # a command we do not know; the argument holds what was typed
 
 

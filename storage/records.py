@@ -169,6 +169,7 @@ class OutboxRecord:
     payload: str
     attempts: int
     next_attempt_at: datetime | None
+    created_at: datetime | None = None  # for the delivery latency metric
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxRecord:
@@ -180,6 +181,7 @@ class OutboxRecord:
             payload=row["payload"],
             attempts=row["attempts"],
             next_attempt_at=from_iso(row["next_attempt_at"]),
+            created_at=from_iso(row["created_at"]),
         )
 
 

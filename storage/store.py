@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.migrate import migrate
+from storage.migrate import MigrationError, migrate
 from storage.records import (
     ConversationRecord,
     CustomerRecord,
@@ -91,7 +91,8 @@ class Store:
                 self._executor, migrate, self._writer
             )
             self._reader = await aiosqlite.connect(self.path)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, MigrationError) as exc:
+            # MigrationError: a store from a newer program, or a migration that failed.
             raise StoreError(f"cannot open the ticket store {self.path}: {exc}") from exc
         self._reader.row_factory = sqlite3.Row
         await self._reader.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")

@@ -7,8 +7,8 @@ import contextlib
 import importlib
 import logging
 import signal
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 
 from bot.canned import CannedReplies
 from bot.config import EngineConfig
@@ -17,17 +17,20 @@ from bot.engine import Engine
 from bot.forms import FormBook
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
-from bot.runtime import ChatApp, Runtime
+from bot.metrics import Metrics
+from bot.runtime import ChatApp, Runtime, StartupError
 from bot.settings import Settings
 from bot.sla import ResponsePolicy
 from bot.timers import TimerSweeper
 from bot.turn import DESK
+from storage.privacy import run_retention
 from storage.store import Store
+from supportbot.health import HealthServer
 
 log = logging.getLogger(__name__)
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(StartupError):
     """The configuration cannot work; the message says what to fix."""
 
 
@@ -72,17 +75,42 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                             timezone=settings.timezone)
     store = Store(settings.database)
     await store.open()
-    dispatcher = Dispatcher(store)
-    engine = Engine(store, config, on_outbox=dispatcher.wake)
+    metrics = Metrics()  # reached through runtime.engine.metrics (health endpoint, adapters)
+    dispatcher = Dispatcher(store, metrics=metrics)
+    engine = Engine(store, config, on_outbox=dispatcher.wake, metrics=metrics)
     sweeper = TimerSweeper(store, config, clock=engine.clock, on_outbox=dispatcher.wake,
                            interval=settings.timer_interval_seconds)
     timers = asyncio.create_task(sweeper.run(), name="timers")
+    retention = (asyncio.create_task(retention_daily(store, settings.retention_months,
+                                                     engine.clock), name="retention")
+                 if settings.retention_months else None)
     try:
         yield Runtime(settings, store, engine, dispatcher, translator)
     finally:
         sweeper.stop()
         await timers
+        if retention is not None:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
         await store.close()
+
+
+RETENTION_INTERVAL = 24 * 3600.0
+
+
+async def retention_daily(store: Store, months: int, clock: Callable[[], datetime], *,
+                          interval: float = RETENTION_INTERVAL) -> None:
+    """Erase what the retention period has run out for: at start, then once a day."""
+    while True:
+        try:
+            erased = await run_retention(store, months, clock())
+            if erased.tickets or erased.customers:
+                log.info("retention: erased %d tickets and %d customers older than %d months",
+                         erased.tickets, erased.customers, months)
+        except Exception:
+            log.exception("retention run failed; trying again tomorrow")
+        await asyncio.sleep(interval)
 
 
 async def run_console(settings: Settings) -> None:
@@ -132,11 +160,22 @@ async def run_enabled_apps(settings: Settings, *, stop: asyncio.Event | None = N
         if DESK not in runtime.dispatcher.destinations:
             log.warning("no agents' desk is enabled (Slack): desk notices wait in the store")
         started: list[ChatApp] = []
+        health = None
+        if settings.health_enabled and runtime.engine.metrics is not None:
+            health = HealthServer(runtime.store, runtime.engine.metrics, expected=names,
+                                  destinations=lambda: runtime.dispatcher.destinations,
+                                  listen=settings.health_listen, port=settings.health_port)
+            try:
+                await health.start()
+            except OSError as exc:
+                raise ConfigurationError(str(exc)) from None
         delivery = asyncio.create_task(runtime.dispatcher.run(), name="delivery")
         try:
-            for app in apps:
+            for name, app in zip(names, apps, strict=True):
                 await app.start()
                 started.append(app)
+                if health is not None:
+                    health.watch(name, app)
             log.info("running: %s", ", ".join(names))
             await stop.wait()
             log.info("shutting down")
@@ -149,3 +188,5 @@ async def run_enabled_apps(settings: Settings, *, stop: asyncio.Event | None = N
             delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await delivery
+            if health is not None:
+                await health.stop()

@@ -287,3 +287,15 @@ async def test_bad_and_odd_input_gets_a_clear_message(tmp_path: Path) -> None:
         assert "nieaktualny" in await h.press("f:ok")
         assert "nieaktualny" in await h.press("garbage-data")
         assert "Nie ma nic do anulowania" in await h.command(Command.CANCEL)
+
+
+async def test_a_customer_asks_for_their_data_from_the_chat(tmp_path: Path) -> None:
+    async with Harness(tmp_path / "db.sqlite3") as h:
+        await open_account_ticket(h)
+        await h.command(Command.PRIVACY)
+        assert len(h.labels()) == 2
+        await h.press("privacy:erase")
+        notice = h.desk_notices()[-1]
+        assert notice.text is not None and notice.text.key == "desk-privacy-request"
+        kinds = [(e.kind, e.new_value) for e in await h.store.ticket_events(1)]
+        assert ("privacy_request", "erase") in kinds

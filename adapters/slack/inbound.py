@@ -77,9 +77,12 @@ KEYWORDS: dict[str, Command] = {
     "cancel": Command.CANCEL, "anuluj": Command.CANCEL,
     "close": Command.CLOSE, "zamknij": Command.CLOSE,
     "reopen": Command.REOPEN, "otwórz": Command.REOPEN,
+    "remind": Command.REMIND, "przypomnij": Command.REMIND,
+    "privacy": Command.PRIVACY, "prywatność": Command.PRIVACY, "rodo": Command.PRIVACY,
 }
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
-_KEYWORD = re.compile(r"^[!/]?(\w+)(?:\s+#?(\d+|pl|en))?$", re.IGNORECASE)
+_KEYWORD = re.compile(r"^[!/]?(\w+)(?:\s+#?(\d+|pl|en|export|erase|eksport|usu[nń]))?$",
+                      re.IGNORECASE)
 
 
 def keyword_command(text: str) -> tuple[Command, str] | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from telegram.error import InvalidToken, TelegramError
+
 from adapters.telegram.client import TelegramBot, build_bot
 from adapters.telegram.commands import publish_menu
 from adapters.telegram.files import TelegramFiles
@@ -17,7 +19,7 @@ from adapters.telegram.polling import Poller
 from adapters.telegram.ratelimit import RateLimiter
 from adapters.telegram.updates import UpdateReceiver
 from adapters.telegram.webhook import WebhookServer, webhook_secret
-from bot.runtime import Runtime
+from bot.runtime import Runtime, StartupError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ class TelegramApp:
     def __init__(self, runtime: Runtime, *, poll_timeout: float = 30.0) -> None:
         settings = runtime.settings.telegram
         self.runtime = runtime
+        self.api_base_url = settings.api_base_url
         self.bot: TelegramBot = build_bot(settings)
         limiter = RateLimiter(chat_interval=settings.chat_interval,
                               per_second=settings.messages_per_second)
@@ -55,8 +58,18 @@ class TelegramApp:
                 await self.webhook.start()
             elif self.poller is not None:
                 await self.poller.start()
-        except BaseException:
+        except BaseException as exc:
             await self.stop()  # close what was opened; the caller sees why it failed
+            # One clear line for the admin instead of a traceback: PTB's own InvalidToken
+            # message quotes the token, and nothing a start-up error prints is redacted.
+            if isinstance(exc, InvalidToken):
+                raise StartupError("Telegram rejected the bot token in "
+                                   "SUPPORTBOT_TELEGRAM__TOKEN; copy it again from @BotFather "
+                                   "(/mybots -> API Token)") from None
+            if isinstance(exc, TelegramError | OSError):
+                reason = str(exc).replace(self.bot.token, "<token>")
+                raise StartupError(f"could not start Telegram ({self.api_base_url}): "
+                                   f"{type(exc).__name__}: {reason}") from None
             raise
         log.info("Telegram: @%s is taking updates by %s", self.bot.username,
                  "webhook" if self.webhook is not None else "long polling")
