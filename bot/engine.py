@@ -22,7 +22,6 @@ from bot.i18n import resolve_language
 from bot.metrics import DUPLICATE, FAILED, PROCESSED, Metrics
 from bot.text import clean_text, shorten
 from bot.turn import Turn
-from storage.metrics_queries import tickets_of_outbox
 from storage.store import Store
 from storage.tx import Tx
 
@@ -94,7 +93,7 @@ class Engine:
             language = resolve_language(customer.language, customer.locale,
                                         self.config.default_language)
             CustomerFlow(self.config, turn, customer, language).handle(event)
-        touched = set(tickets_of_outbox(tx, turn.outbox_ids))
+        touched = set(turn.ticket_ids)
         agent_ticket = getattr(event, "ticket_id", None)  # agent events name their ticket
         if isinstance(agent_ticket, int):
             touched.add(agent_ticket)

@@ -44,6 +44,7 @@ class Turn:
     tx: Tx
     now: datetime
     outbox_ids: list[int] = field(default_factory=list)
+    ticket_ids: set[int] = field(default_factory=set)  # tickets this event told anyone about
 
     def say(
         self,
@@ -70,6 +71,8 @@ class Turn:
 
     def send(self, customer: CustomerRecord, action: CustomerAction) -> None:
         """Queue any action towards a customer, in order with everything else sent to them."""
+        if action.ticket_id is not None:
+            self.ticket_ids.add(action.ticket_id)
         self.outbox_ids.append(self.tx.enqueue(
             destination=customer.platform,
             recipient=customer_recipient(customer),
@@ -88,6 +91,7 @@ class Turn:
         text: Text | None = None,
     ) -> None:
         """Queue a notice to the agents' desk; each ticket's notices arrive in order."""
+        self.ticket_ids.add(ticket_id)
         notice = DeskNotice(ticket_id=ticket_id, event=event, message_id=message_id, text=text)
         self.outbox_ids.append(self.tx.enqueue(
             destination=DESK,

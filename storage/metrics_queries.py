@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
 
 from storage.records import to_iso
@@ -39,20 +38,6 @@ async def active_tickets(store: Store) -> dict[tuple[str, str], int]:
         f"{ACTIVE_STATUSES_SQL} GROUP BY status, priority"
     )
     return {(str(r["status"]), str(r["priority"])): int(r["n"]) for r in rows}
-
-
-def tickets_of_outbox(tx: Tx, outbox_ids: Sequence[int]) -> tuple[int, ...]:
-    """Tickets the given outbox rows concern, inside the write transaction that made them
-    (so the engine's log line can name the tickets an event touched at no extra round trip)."""
-    if not outbox_ids:
-        return ()
-    marks = ", ".join("?" for _ in outbox_ids)
-    rows = connection(tx).execute(
-        f"SELECT DISTINCT ticket_id FROM outbox WHERE id IN ({marks}) "
-        "AND ticket_id IS NOT NULL ORDER BY ticket_id",
-        tuple(outbox_ids),
-    ).fetchall()
-    return tuple(int(r[0]) for r in rows)
 
 
 def connection(tx: Tx) -> sqlite3.Connection:
