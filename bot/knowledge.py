@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +198,7 @@ def _build_index(articles: tuple[Article, ...], language: str) -> _LanguageIndex
 class KnowledgeBase:
     """An immutable, per-language searchable set of help articles."""
 
-    __slots__ = ("_indexes", "_min_score", "_relative_cutoff")
+    __slots__ = ("_articles", "_index_lock", "_indexes", "_min_score", "_relative_cutoff")
 
     def __init__(
         self,
@@ -217,10 +218,14 @@ class KnowledgeBase:
                     f"duplicate article slug {article.slug!r} in language {article.language!r}"
                 )
             grouped[article.language][article.slug] = article
-        self._indexes: dict[str, _LanguageIndex] = {
-            language: _build_index(tuple(sorted(by_slug.values(), key=_slug_key)), language)
+        self._articles: dict[str, tuple[Article, ...]] = {
+            language: tuple(sorted(by_slug.values(), key=_slug_key))
             for language, by_slug in grouped.items()
         }
+        # The search index needs the lemmatiser's dictionaries, which take seconds to load: it
+        # is built on first use (or by warm_up in the background), so start-up stays quick.
+        self._indexes: dict[str, _LanguageIndex] = {}
+        self._index_lock = threading.Lock()
         self._min_score = min_score
         self._relative_cutoff = relative_cutoff
 
@@ -251,14 +256,29 @@ class KnowledgeBase:
     @property
     def languages(self) -> frozenset[str]:
         """Languages that have at least one article."""
-        return frozenset(self._indexes)
+        return frozenset(self._articles)
+
+    def warm_up(self) -> None:
+        """Build every language's search index now (blocking; run it in a thread)."""
+        for language in self._articles:
+            self._index(language)
+
+    def _index(self, language: str) -> _LanguageIndex:
+        index = self._indexes.get(language)
+        if index is None:
+            with self._index_lock:
+                index = self._indexes.get(language)
+                if index is None:
+                    index = _build_index(self._articles[language], language)
+                    self._indexes[language] = index
+        return index
 
     def search(self, query: str, language: str, *, limit: int = 3) -> list[Article]:
         """Best-matching articles, best first; [] when nothing is relevant enough."""
         resolved = self._resolve(language)
         if resolved is None or limit <= 0:
             return []
-        index = self._indexes[resolved]
+        index = self._index(resolved)
         scores: dict[int, float] = defaultdict(float)
         # A repeated word ("hasło hasło hasło") says nothing more than one mention.
         for term_ in set(normalise(query, resolved)):
@@ -277,22 +297,24 @@ class KnowledgeBase:
     def get(self, slug: str, language: str) -> Article | None:
         """The article with this slug, under the same language fallback as search()."""
         resolved = self._resolve(language)
-        return None if resolved is None else self._indexes[resolved].by_slug.get(slug)
+        if resolved is None:
+            return None
+        return next((a for a in self._articles[resolved] if a.slug == slug), None)
 
     def articles(self, language: str) -> list[Article]:
         """All articles of a language (with search()'s fallback), sorted by slug."""
         resolved = self._resolve(language)
-        return [] if resolved is None else list(self._indexes[resolved].articles)
+        return [] if resolved is None else list(self._articles[resolved])
 
     def _resolve(self, language: str) -> str | None:
         # Chat platforms report locales such as "pl-PL" or "en_GB"; only the language matters.
         primary = language.replace("_", "-").split("-", 1)[0].strip().lower()
-        if primary in self._indexes:
+        if primary in self._articles:
             return primary
         # Only a language with no articles at all falls back: a Polish question with no good
         # Polish answer must not be answered with an English article.
-        for candidate in (*_FALLBACK_ORDER, *sorted(self._indexes)):
-            if candidate in self._indexes:
+        for candidate in (*_FALLBACK_ORDER, *sorted(self._articles)):
+            if candidate in self._articles:
                 return candidate
         return None
 

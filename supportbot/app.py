@@ -81,6 +81,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     sweeper = TimerSweeper(store, config, clock=engine.clock, on_outbox=dispatcher.wake,
                            interval=settings.timer_interval_seconds)
     timers = asyncio.create_task(sweeper.run(), name="timers")
+    # The help-article index loads the lemmatiser's dictionaries (seconds): build it in the
+    # background so the bot takes updates at once; an early question just waits for it.
+    warm_up = asyncio.create_task(asyncio.to_thread(config.knowledge.warm_up), name="kb-warm-up")
     retention = (asyncio.create_task(retention_daily(store, settings.retention_months,
                                                      engine.clock), name="retention")
                  if settings.retention_months else None)
@@ -89,6 +92,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     finally:
         sweeper.stop()
         await timers
+        await warm_up
         if retention is not None:
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):

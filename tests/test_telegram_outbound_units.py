@@ -166,9 +166,13 @@ async def test_groups_get_twenty_a_minute_and_a_429_pauses_the_chat() -> None:
     assert time.slept == [3.0, 7.0]
 
 
-async def test_the_overall_rate_is_capped() -> None:
+async def test_the_overall_rate_is_capped_counting_sends_when_they_complete() -> None:
     time = FakeTime()
     limiter = RateLimiter(chat_interval=0.0, per_second=3, clock=time.clock, sleep=time.sleep)
-    for chat in range(1, 5):
-        await limiter.wait(chat)
-    assert time.slept == [1.0]
+    for chat in range(1, 4):
+        async with limiter.slot(chat):
+            time.now += 0.2  # each send takes 0.2 s to be answered
+    async with limiter.slot(4):
+        pass
+    # The first send completed at 100.2; the fourth may only start a second after that.
+    assert time.now == pytest.approx(101.2)

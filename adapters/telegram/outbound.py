@@ -222,12 +222,12 @@ class TelegramOutbound:
 
     async def _call(self, chat_id: int, request: Callable[[], Awaitable[T]]) -> T:
         """One message-sending call, paced; a 429 also holds back the chat's next ones."""
-        await self.limiter.wait(chat_id)
-        try:
-            return await request()
-        except RetryAfter as exc:
-            self.limiter.pause(chat_id, retry_seconds(exc))
-            raise
+        async with self.limiter.slot(chat_id):
+            try:
+                return await request()
+            except RetryAfter as exc:
+                self.limiter.pause(chat_id, retry_seconds(exc))
+                raise
 
     def _render(self, texts: CustomerMessage | EditCustomerMessage) -> list[str]:
         rendered = self.translator.render_all(texts.texts, texts.language, escape=escape)

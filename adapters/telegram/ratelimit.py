@@ -9,16 +9,18 @@ but not private chats, which is where a support bot talks, so we pace all three 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 GROUP_INTERVAL = 3.0  # 20 messages a minute
 _PRUNE_AT = 10_000  # chats remembered before forgetting the ones long quiet
 
 
 class RateLimiter:
-    __slots__ = ("_chat_interval", "_clock", "_next", "_per_second", "_sent", "_sleep")
+    __slots__ = ("_chat_interval", "_clock", "_in_flight", "_next", "_per_second", "_sent",
+                 "_sleep")
 
     def __init__(
         self,
@@ -33,10 +35,25 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._next: dict[int, float] = {}  # chat -> earliest moment of its next message
-        self._sent: deque[float] = deque()  # moments of the messages of the last second
+        # Completions of the last second, and sends not yet answered. Telegram counts a message
+        # when it arrives, so counting ours when they complete (with those in flight) keeps a
+        # burst that leaves late and arrives together under the limit.
+        self._sent: deque[float] = deque()
+        self._in_flight = 0
+
+    @contextlib.asynccontextmanager
+    async def slot(self, chat_id: int) -> AsyncIterator[None]:
+        """Hold a sending slot for one message to ``chat_id`` while it is being sent."""
+        await self.wait(chat_id)
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._sent.append(self._clock())
 
     async def wait(self, chat_id: int) -> None:
-        """Return when a message to ``chat_id`` may go out; reserves that moment for it."""
+        """Return when a message to ``chat_id`` may go out; reserves that moment for it.
+        Use ``slot``, which also counts the send when it completes."""
         interval = GROUP_INTERVAL if chat_id < 0 else self._chat_interval
         now = self._clock()
         # Reserve the slot before sleeping, so concurrent senders to one chat queue up.
@@ -58,10 +75,11 @@ class RateLimiter:
             now = self._clock()
             while self._sent and now - self._sent[0] >= 1.0:
                 self._sent.popleft()
-            if len(self._sent) < self._per_second:
-                self._sent.append(now)
+            if len(self._sent) + self._in_flight < self._per_second:
+                self._in_flight += 1
                 return
-            await self._sleep(self._sent[0] + 1.0 - now)
+            # Wait for the oldest completion to leave the window, or for a send to finish.
+            await self._sleep(max(self._sent[0] + 1.0 - now, 0.005) if self._sent else 0.005)
 
     def _prune(self) -> None:
         now = self._clock()
