@@ -44,6 +44,9 @@ from storage.tx import (
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# Message hits read per wanted ticket: several messages of one ticket may match.
+_SEARCH_FAN_OUT = 20
+
 _Job = tuple[Callable[[Tx], Any], "asyncio.Future[Any]"]
 
 
@@ -292,24 +295,34 @@ class Store:
         return int(rows[0][0]) if rows else None
 
     async def search_tickets(self, words: Sequence[str], *, limit: int = 10) -> list[TicketRecord]:
-        """Tickets whose subject, form fields or messages contain every word (as a prefix),
-        newest first. Diacritics and case are folded by the full-text index."""
+        """Newest tickets whose subject and form fields, or one of whose messages, contain
+        every word (as a prefix). Diacritics and case are folded by the full-text index.
+
+        Both indexes are read newest first and stop early, so a common word costs as little
+        as a rare one: a search never walks every matching message of a large store.
+        """
         terms = [w.strip() for w in words if w.strip()][:8]
         if not terms:
             return []
-        match = (
-            "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? "
-            "UNION SELECT m.ticket_id FROM ticket_messages_fts f "
-            "JOIN ticket_messages m ON m.id = f.rowid WHERE ticket_messages_fts MATCH ?"
-        )
-        where = " AND ".join(f"id IN ({match})" for _ in terms)
-        params: list[Any] = []
-        for term in terms:
-            quoted = '"' + term.replace('"', '""') + '"*'  # a literal prefix, never FTS syntax
-            params += [quoted, quoted]
-        rows = await self._rows(
-            f"SELECT * FROM tickets WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit)
-        )
+        # Each word a literal prefix, never FTS syntax; all of them must match.
+        match = " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+        found: list[int] = []
+        for sql in (
+            "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? ORDER BY rowid DESC "
+            "LIMIT ?",
+            "SELECT m.ticket_id FROM (SELECT rowid FROM ticket_messages_fts WHERE "
+            "ticket_messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f "
+            "JOIN ticket_messages m ON m.id = f.rowid",
+        ):
+            for row in await self._rows(sql, (match, limit * _SEARCH_FAN_OUT)):
+                if row[0] not in found:
+                    found.append(int(row[0]))
+        newest = sorted(found, reverse=True)[:limit]
+        if not newest:
+            return []
+        marks = ", ".join("?" for _ in newest)
+        rows = await self._rows(f"SELECT * FROM tickets WHERE id IN ({marks}) ORDER BY id DESC",
+                                newest)
         return [TicketRecord.from_row(r) for r in rows]
 
     async def assigned_tickets(
