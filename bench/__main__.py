@@ -169,8 +169,8 @@ def document(results: list[Result], info: dict[str, str], runs: dict[str, str]) 
         "machines. Each benchmark runs in its own process.",
         "",
         "```sh",
-        "make bench                                   # all five, full size (about 15-20 min; "
-        "the first scale run also builds its store)",
+        "make bench                                   # all five, full size: about 8-14 min, "
+        "plus about 11 min the first time, to build the 12 GB scale store",
         ".venv/bin/python -m bench throughput latency # a subset (replaces their rows here)",
         ".venv/bin/python -m bench --quick            # smoke run at small sizes, writes nothing",
         "```",

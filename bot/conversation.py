@@ -7,6 +7,7 @@ this object. Its state and data are a row in the store, saved in the event's tra
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,8 @@ from bot.config import EngineConfig
 from bot.model import AuthorKind
 from bot.turn import Actor, Turn
 from storage.records import CustomerRecord, TicketRecord
+
+log = logging.getLogger(__name__)
 
 
 class Step(Protocol):
@@ -97,7 +100,12 @@ class Conversation:
         if ticket_id is None:
             return None
         ticket = self.tx.ticket(ticket_id)
-        return ticket if ticket is not None and ticket.customer_id == self.customer.id else None
+        if ticket is not None and ticket.customer_id != self.customer.id:
+            # Answered exactly like a missing number; logged for whoever watches for probing.
+            log.warning("customer %s asked for ticket #%s, which is another customer's: "
+                        "answered as not found", self.customer.id, ticket_id)
+            return None
+        return ticket
 
     def local(self, moment: datetime) -> datetime:
         """A time as the customer's clock shows it, when their app tells us their zone."""

@@ -19,9 +19,12 @@ import re
 from collections.abc import Coroutine
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack.blocks import (
     ACTION_PREFIX,
@@ -35,14 +38,18 @@ from adapters.slack.commands import TicketCommand
 from adapters.slack.customers import SlackCustomers
 from adapters.slack.desk import SlackDesk
 from adapters.slack.directory import Directory
+from adapters.slack.errors import api_error_code
 from adapters.slack.files import PLATFORM, SlackFiles
 from adapters.slack.inbound import Inbound
-from bot.runtime import Runtime
+from bot.runtime import Runtime, StartupError
 from bot.turn import DESK
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 10.0
+# Slack's answers to a token it will never accept (as opposed to a passing trouble).
+REJECTED_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired",
+                            "account_inactive", "not_allowed_token_type"})
 
 
 class SlackApp:
@@ -96,20 +103,44 @@ class SlackApp:
     async def start(self) -> None:
         if self.socket_mode:
             assert self.settings.app_token is not None
-            self._socket = AsyncSocketModeHandler(
-                self.bolt, app_token=self.settings.app_token.get_secret_value())
+            app_token = self.settings.app_token.get_secret_value()
+            await self._check_app_token(app_token)
+            self._socket = AsyncSocketModeHandler(self.bolt, app_token=app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack: connected in Socket Mode")
             return
-        runner = web.AppRunner(self.bolt.web_app(path=self.settings.events_path),
-                               access_log=None, handle_signals=False)
+        web_app = self.bolt.web_app(path=self.settings.events_path)
+        web_app.middlewares.append(_log_refused)
+        runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.http_listen, self.settings.http_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            await runner.cleanup()
+            raise StartupError(f"Slack HTTP mode cannot listen on {self.settings.http_listen}:"
+                               f"{self.settings.http_port} (SUPPORTBOT_SLACK__HTTP_LISTEN / "
+                               f"__HTTP_PORT): {exc.strerror or exc}") from None
         self._runner = runner
         self.http_port = int(runner.addresses[0][1]) if runner.addresses else None
         log.info("Slack: HTTP mode on %s:%s%s", self.settings.http_listen, self.http_port,
                  self.settings.events_path)
+
+    async def _check_app_token(self, token: str) -> None:
+        """Socket Mode retries a rejected app token for ever, logging a traceback each time and
+        never starting: ask once, and stop with one clear line when Slack says no."""
+        try:
+            await self.client.apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            code = api_error_code(exc)
+            if code in REJECTED_TOKEN:
+                raise StartupError(
+                    f"Slack rejected SUPPORTBOT_SLACK__APP_TOKEN ({code}): use the app-level "
+                    "token (xapp-...) with the connections:write scope, from Basic "
+                    "Information -> App-Level Tokens") from None
+            # Anything else (Slack busy, say) is left to Socket Mode's own retries.
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError):
+            pass  # Slack out of reach: Socket Mode keeps trying until it is back
 
     async def stop(self) -> None:
         """Stop taking updates, then finish the interactions already acknowledged."""
@@ -181,3 +212,13 @@ class SlackApp:
                                             refusal=self.inbound.refusal())
         await respond(**answer)
 
+
+@web.middleware
+async def _log_refused(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bolt answers a bad or stale signature with 401 and logs it only at INFO on its own
+    logger (quiet in production, and with the request body); say it here, without the body."""
+    response = await handler(request)
+    if response.status == 401:
+        log.warning("Slack request with a bad or stale signature refused (from %s)",
+                    request.remote)
+    return response

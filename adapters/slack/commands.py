@@ -43,6 +43,8 @@ class TicketCommand:
     async def answer(self, user_id: str, text: str, *, refusal: str) -> Answer:
         """What to show the agent who typed ``/ticket text`` (a non-agent gets ``refusal``)."""
         if not await self.directory.is_agent(user_id):
+            log.warning("Slack user %s, not an agent, used %s %s: refused", user_id,
+                        self.command, (text.split() or [""])[0][:20])
             return _ephemeral(refusal)
         words = text.split()
         verb = words[0].lower() if words else ""

@@ -205,6 +205,8 @@ class Inbound:
         """A button or the priority select on a ticket's root message (already acked)."""
         user = str(body["user"]["id"])
         if not await self.directory.is_agent(user):
+            log.warning("Slack user %s, not an agent, pressed %s: refused", user,
+                        body["actions"][0].get("action_id"))
             await self.refuse(respond)
             return
         action = body["actions"][0]
@@ -222,6 +224,8 @@ class Inbound:
         """Ask for info: open the modal that takes the question (the trigger lasts 3 s)."""
         user = str(body["user"]["id"])
         if not await self.directory.is_agent(user):
+            log.warning("Slack user %s, not an agent, pressed %s: refused", user,
+                        body["actions"][0].get("action_id"))
             await self.refuse(respond)
             return
         ticket_id = _ticket_of(body["actions"][0])
@@ -233,7 +237,7 @@ class Inbound:
     async def ask_submitted(self, body: Payload, view: Payload) -> None:
         user = str(body["user"]["id"])
         if not await self.directory.is_agent(user):
-            log.warning("an Ask for info from a non-agent was ignored")
+            log.warning("Slack user %s, not an agent, sent an Ask for info: refused", user)
             return
         ticket_id = int(json.loads(view.get("private_metadata") or "{}").get("ticket", 0))
         question = str(((view.get("state") or {}).get("values") or {})
