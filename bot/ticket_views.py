@@ -53,11 +53,10 @@ class TicketViews:
 
     def history(self, ticket: TicketRecord) -> list[Text]:
         """What the customer may see of a ticket's life: messages and status changes."""
-        tx, config = self.conv.tx, self.conv.config
+        config = self.conv.config
+        messages, events, total = self.conv.tx.visible_history(ticket.id, HISTORY_LIMIT)
         entries: list[tuple[datetime, int, Text]] = []
-        for message in tx.ticket_messages(ticket.id):
-            if message.internal:
-                continue
+        for message in messages:
             body = shorten(message.body, 500) if message.body else ""
             if message.author_kind == AuthorKind.AGENT:
                 name = message.author_name if config.show_agent_names and message.author_name \
@@ -70,15 +69,15 @@ class TicketViews:
                 entries.append((message.created_at, message.id, Text("history-customer", {
                     "at": message.created_at, "text": body, "files": files,
                 })))
-        for event in tx.ticket_events(ticket.id):
-            if event.kind == "status" and event.new_value:
+        for event in events:
+            if event.new_value:
                 entries.append((event.created_at, event.id, Text("history-status", {
                     "at": event.created_at, "status": status_text(event.new_value),
                 })))
         entries.sort(key=lambda e: (e[0], e[1]))
         shown = [text for _, _, text in entries[-HISTORY_LIMIT:]]
-        if len(entries) > HISTORY_LIMIT:
-            shown.insert(0, Text("history-more", {"count": len(entries) - HISTORY_LIMIT}))
+        if total > len(shown):
+            shown.insert(0, Text("history-more", {"count": total - len(shown)}))
         return [Text("history-title"), *shown] if shown else []
 
     def show_list(self, *, page: int) -> None:

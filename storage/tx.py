@@ -283,6 +283,23 @@ class Tx:
         rows = self._conn.execute(MESSAGES_OF_TICKET, (ticket_id,)).fetchall()
         return [MessageRecord.from_row(r) for r in rows]
 
+    def visible_history(self, ticket_id: int, limit: int
+                        ) -> tuple[list[MessageRecord], list[TicketEventRecord], int]:
+        """The newest ``limit`` customer-visible messages and status changes of a ticket, and
+        how many there are in all: a long ticket's history is not read whole to show a page."""
+        messages = self._conn.execute(
+            "SELECT * FROM ticket_messages WHERE ticket_id = ? AND internal = 0 "
+            "ORDER BY id DESC LIMIT ?", (ticket_id, limit)).fetchall()
+        events = self._conn.execute(
+            "SELECT * FROM ticket_events WHERE ticket_id = ? AND kind = 'status' "
+            "ORDER BY id DESC LIMIT ?", (ticket_id, limit)).fetchall()
+        total = self._conn.execute(
+            "SELECT (SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = ? AND internal = 0)"
+            " + (SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ? AND kind = 'status')",
+            (ticket_id, ticket_id)).fetchone()[0]
+        return ([MessageRecord.from_row(r) for r in reversed(messages)],
+                [TicketEventRecord.from_row(r) for r in reversed(events)], int(total))
+
     def ticket_events(self, ticket_id: int) -> list[TicketEventRecord]:
         rows = self._conn.execute(EVENTS_OF_TICKET, (ticket_id,)).fetchall()
         return [TicketEventRecord.from_row(r) for r in rows]

@@ -299,3 +299,17 @@ async def test_a_customer_asks_for_their_data_from_the_chat(tmp_path: Path) -> N
         assert notice.text is not None and notice.text.key == "desk-privacy-request"
         kinds = [(e.kind, e.new_value) for e in await h.store.ticket_events(1)]
         assert ("privacy_request", "erase") in kinds
+
+
+async def test_a_long_history_shows_the_newest_entries_and_counts_the_rest(
+        tmp_path: Path) -> None:
+    async with Harness(tmp_path / "db.sqlite3") as h:
+        await open_account_ticket(h)
+        for n in range(14):
+            await h.say(f"uzupełnienie {n}")
+        await h.agent_note(1, "notatka wewnętrzna")
+        status = await h.command(Command.STATUS, "1")
+        # 16 visible entries (question, 14 follow-ups, "new" is not a change): 10 shown.
+        assert "… i 5 wcześniejszych wpisów" in status
+        assert "uzupełnienie 13" in status and "uzupełnienie 4" in status
+        assert "uzupełnienie 3" not in status and "notatka" not in status
