@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
@@ -83,7 +84,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     timers = asyncio.create_task(sweeper.run(), name="timers")
     # The help-article index loads the lemmatiser's dictionaries (seconds): build it in the
     # background so the bot takes updates at once; an early question just waits for it.
-    warm_up = asyncio.create_task(asyncio.to_thread(config.knowledge.warm_up), name="kb-warm-up")
+    # A daemon thread: a shutdown in the first seconds does not wait for it.
+    threading.Thread(target=config.knowledge.warm_up, name="kb-warm-up", daemon=True).start()
     retention = (asyncio.create_task(retention_daily(store, settings.retention_months,
                                                      engine.clock), name="retention")
                  if settings.retention_months else None)
@@ -92,7 +94,6 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     finally:
         sweeper.stop()
         await timers
-        await warm_up
         if retention is not None:
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):

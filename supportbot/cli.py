@@ -28,7 +28,8 @@ from supportbot.app import run_console, run_enabled_apps
 from supportbot.doctor import run_doctor
 from supportbot.logs import configure_logging
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# A crash must never print local variables: they can hold tokens.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="A support desk bot for Telegram, Discord and Slack.")
 tickets_app = typer.Typer(no_args_is_help=True, help="Look at tickets in the store.")
 app.add_typer(tickets_app, name="tickets")
