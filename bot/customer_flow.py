@@ -28,7 +28,6 @@ from bot.feedback import RATING_COMMENT, Feedback
 from bot.followups import PICK_TICKET, FollowUps
 from bot.i18n import SUPPORTED_LANGUAGES, language_names
 from bot.intake import CATEGORY, EDIT, FIELD, PRIORITY, Intake
-from bot.labels import category_text, field_label, priority_text, status_text
 from bot.model import Command, Priority
 from bot.privacy_requests import KINDS as PRIVACY_KINDS
 from bot.privacy_requests import offer_privacy_options, parse_kind, request_privacy
@@ -37,9 +36,6 @@ from bot.text import clean_text, shorten
 from bot.ticket_views import TicketViews
 from bot.turn import Turn
 from storage.records import CustomerRecord
-
-__all__ = ["CATEGORY", "FIELD", "CustomerFlow", "category_text", "field_label",
-           "priority_text", "status_text"]
 
 MENU_COMMANDS: Mapping[str, Command] = MappingProxyType({
     "new": Command.NEW, "tickets": Command.TICKETS, "articles": Command.ARTICLES,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from storage.records import to_iso
 from storage.store import Store
-from storage.tx import ACTIVE_STATUSES_SQL, Tx
+from storage.tx import Tx
 
 _PENDING = "delivered_at IS NULL AND failed_at IS NULL"
 
@@ -29,15 +29,6 @@ async def oldest_pending_seconds(store: Store, now: datetime) -> float:
     )
     value = rows[0][0] if rows else None
     return max(0.0, float(value)) if value is not None else 0.0
-
-
-async def active_tickets(store: Store) -> dict[tuple[str, str], int]:
-    """Active tickets (new, open, waiting) by (status, priority)."""
-    rows = await store.query(
-        f"SELECT status, priority, COUNT(*) AS n FROM tickets WHERE status IN "
-        f"{ACTIVE_STATUSES_SQL} GROUP BY status, priority"
-    )
-    return {(str(r["status"]), str(r["priority"])): int(r["n"]) for r in rows}
 
 
 def connection(tx: Tx) -> sqlite3.Connection:

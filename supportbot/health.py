@@ -26,7 +26,7 @@ from bot.metrics import Metrics, StoreState
 from bot.model import ACTIVE_STATUSES, PRIORITY_ORDER
 from bot.runtime import ChatApp
 from storage import metrics_queries
-from storage.reports import overdue_count
+from storage.reports import backlog, overdue_count
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,8 @@ class HealthServer:
         state = StoreState(
             outbox_backlog=await metrics_queries.outbox_backlog(self.store),
             oldest_pending_seconds=await metrics_queries.oldest_pending_seconds(self.store, now),
-            open_tickets=await metrics_queries.active_tickets(self.store),
+            open_tickets={key: n for key, n in (await backlog(self.store)).items()
+                          if key[0] in ACTIVE_STATUSES},
             overdue_tickets=await overdue_count(self.store, now),
         )
         self.metrics.set_store_state(

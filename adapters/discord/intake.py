@@ -27,9 +27,10 @@ import discord
 from adapters.discord.inbound import PLATFORM, Inbound, acknowledge, interaction_event_id
 from adapters.discord.text import shorten_to
 from bot.actions import Text
-from bot.customer_flow import CATEGORY, FIELD, category_text
 from bot.events import ButtonPress, CustomerCommand, CustomerRef, CustomerText
 from bot.forms import FieldKind, FormBook, FormField
+from bot.intake import CATEGORY, FIELD
+from bot.labels import category_text
 from bot.model import Command
 from bot.runtime import Runtime
 from storage.records import ConversationRecord

@@ -14,8 +14,8 @@ from typing import Any
 
 from adapters.slack.mrkdwn import chunks, escape, quote, truncate
 from bot.actions import Param, Text
-from bot.customer_flow import category_text, field_label, priority_text
 from bot.i18n import Translator, language_names
+from bot.labels import category_text, field_label, priority_text
 from bot.model import ACTIVE_STATUSES, PRIORITY_ORDER, Status
 from bot.text import shorten
 from bot.views import TicketView
