@@ -202,8 +202,9 @@ async def measure(result: Result, workdir: Path, customers: int, spread: float) 
     result.note(
         f"{customers:,} private chats each wrote one question, evenly over {run.pushing:.1f} s; "
         f"{len(run.stored):,} updates stored (the last "
-        f"{max(0.0, run.stored[-1] - run.pushing):.1f} s after the last was written: the poller "
-        f"stores a getUpdates batch one update at a time), {len(sends):,} answers sent from "
+        f"{max(0.0, run.stored[-1] - run.pushing):.1f} s after the last was written; the poller "
+        f"stores a getUpdates batch one chain per chat, and the first questions wait for the "
+        f"help-article index the bot builds after start), {len(sends):,} answers sent from "
         f"{sends[0] - start:.1f} s to {sends[-1] - start:.1f} s after the first question, "
         f"{run.pending} rows left in the outbox, {run.rejected} 429s; finished "
         f"{run.finished:.0f} s after the start. The stand-in counts its limits on arrival; the "

@@ -1,9 +1,16 @@
 """Long polling: fetch updates, store each one, and only then confirm it to Telegram.
 
 Telegram forgets an update once a getUpdates call carries an offset past it. The offset moves
-past an update only after ``receive`` has stored it, and the next batch is asked for only after
-the whole current one is stored, so a crash at any moment loses nothing: what was not confirmed
-comes again, and what was stored but not yet confirmed is dropped by the core as a duplicate.
+past an update only after ``receive`` has stored it and every update before it in the batch,
+and the next batch is asked for only after the whole current one is taken, so a crash at any
+moment loses nothing: what was not confirmed comes again, and what was stored but not yet
+confirmed is dropped by the core as a duplicate.
+
+A batch (up to 100 updates) is stored one chain per chat: a chat's updates one after another,
+in Telegram's order, different chats at the same time, so the store's group commit takes most
+of a batch in one transaction instead of one commit per update. When an update cannot be
+stored, the later updates of its chat are left for Telegram to send again (after it, in order);
+other chats carry on, and the offset stops before the failed update.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 from telegram.error import InvalidToken, RetryAfter, TelegramError
@@ -96,22 +103,49 @@ class Poller:
                 await self._pause(backoff(failures))
 
     async def _take(self, batch: list[dict[str, Any]]) -> bool:
-        """Store a batch in order; False when one could not be stored (it will come again)."""
-        for raw in batch:
-            if self._stop.is_set():
-                return True
-            update_id = raw.get("update_id")
-            try:
-                await self.receiver.receive(raw)
-            except Exception:
-                log.exception("Telegram update %s could not be stored; Telegram will send it "
-                              "again", update_id)
-                return False
-            if isinstance(update_id, int):
-                # The last one taken, not the highest ever: after a quiet week Telegram picks
-                # the next update_id at random, possibly lower than before.
-                self._offset = update_id + 1
-        return True
+        """Store a batch, one chain per chat; False when one could not be stored (it and what
+        follows it in the batch will come again)."""
+        chains: dict[int | str | None, list[int]] = {}
+        for position, raw in enumerate(batch):
+            chains.setdefault(chat_of(raw), []).append(position)
+        stored = [False] * len(batch)
+        taken = 0  # batch[:taken] are all stored: the offset may move past them
+        failures: list[tuple[int, BaseException]] = []
+
+        def confirmable(position: int) -> None:
+            nonlocal taken
+            stored[position] = True
+            while taken < len(batch) and stored[taken]:
+                update_id = batch[taken].get("update_id")
+                if isinstance(update_id, int):
+                    # The last one taken, not the highest ever: after a quiet week Telegram
+                    # picks the next update_id at random, possibly lower than before.
+                    self._offset = update_id + 1
+                taken += 1
+
+        async def chain(positions: list[int]) -> None:
+            for position in positions:
+                if self._stop.is_set():
+                    return
+                try:
+                    await self.receiver.receive(batch[position])
+                except Exception as exc:
+                    # The chat's later updates must not overtake this one: they wait for it.
+                    failures.append((position, exc))
+                    return
+                confirmable(position)
+
+        await asyncio.gather(*(chain(positions) for positions in chains.values()))
+        if not failures:
+            return True
+        failures.sort(key=lambda failure: failure[0])
+        position, exc = failures[0]
+        log.error("Telegram update %s could not be stored; Telegram will send it again",
+                  batch[position].get("update_id"), exc_info=exc)
+        if len(failures) > 1:
+            log.error("%d more Telegram updates of this batch, in other chats, could not be "
+                      "stored either; Telegram will send them again", len(failures) - 1)
+        return False
 
     async def _unless_stopped(self, work: Awaitable[T]) -> T | None:
         """Await ``work`` unless stop comes first (a long poll is then abandoned, harmlessly)."""
@@ -134,3 +168,20 @@ class Poller:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+def chat_of(raw: Mapping[str, Any]) -> int | str | None:
+    """The chat an update belongs to (its updates are stored in order), or None if it names
+    none. A button press belongs to the chat of its message; in a private chat, the one the
+    bot serves, the chat's id is the person's, so their messages and presses share a chain."""
+    for kind, body in raw.items():
+        if kind == "update_id" or not isinstance(body, Mapping):
+            continue
+        for holder in (body, body.get("message")):
+            chat = holder.get("chat") if isinstance(holder, Mapping) else None
+            if isinstance(chat, Mapping) and isinstance(chat_id := chat.get("id"), int | str):
+                return chat_id
+        user = body.get("from")
+        if isinstance(user, Mapping) and isinstance(user_id := user.get("id"), int | str):
+            return user_id
+    return None
