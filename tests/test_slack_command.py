@@ -42,7 +42,17 @@ async def test_search_finds_tickets_by_subject_fields_and_messages(desk: Desk) -
     assert "#1 [normalny] nowe — Nie mogę się zalogować (Jan)" in found
     assert "#1" in await desk.command(BOB, "search mobilną aplikację")  # in a follow-up
     assert await desk.command(BOB, "search drukarka") == (
-        "Żadne zgłoszenie nie pasuje do „drukarka”.")
+        "Żadne zgłoszenie nie pasuje do „drukarka”. Słowa pasują tylko w całości; dodaj `*` "
+        "na końcu, by znaleźć też dłuższe (`zamów*` znajdzie „zamówienie”).")
+
+
+async def test_search_matches_whole_words_and_a_trailing_star_asks_for_a_prefix(
+        desk: Desk) -> None:
+    await open_account_ticket(desk.h)  # subject "Nie mogę się zalogować"
+    assert (await desk.command(BOB, "search zalog")).startswith("Żadne zgłoszenie nie pasuje")
+    found = await desk.command(BOB, "search zalog*")
+    assert found.startswith("Do „zalog*” pasuje 1 zgłoszenie:")
+    assert "#1 " in found
 
 
 async def test_mine_lists_the_agents_open_tickets(desk: Desk) -> None:
@@ -73,6 +83,7 @@ async def test_stats_count_tickets_by_status_and_priority(desk: Desk) -> None:
 
 
 async def test_usage_and_refusal(desk: Desk) -> None:
-    assert "`/ticket search słowa`" in await desk.command(BOB, "")
+    usage = await desk.command(BOB, "")
+    assert "`/ticket search słowa` wyszukuje zgłoszenia (całe słowa; `zamów*`" in usage
     refused = await desk.command(EVE, "stats")
     assert refused == "Tylko zespół wsparcia (członkowie kanału <#CAGENTS>) może to zrobić."

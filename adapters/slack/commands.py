@@ -1,5 +1,6 @@
-"""The agents' slash command: ``/ticket N``, ``/ticket search WORDS``, ``/ticket mine``,
-``/ticket stats``. Answers are ephemeral: only the agent who asked sees them."""
+"""The agents' slash command: ``/ticket N``, ``/ticket search WORDS`` (whole words; ``word*``
+for a prefix), ``/ticket mine``, ``/ticket stats``. Answers are ephemeral: only the agent who
+asked sees them."""
 
 from __future__ import annotations
 

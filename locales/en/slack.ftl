@@ -44,12 +44,12 @@ slack-file-not-copied = The file “{ $name }” could not be copied here: { $re
 slack-refused = Only the support team (members of <#{ $channel }>) can do this.
 slack-action-failed = That did not go through: the ticket store did not answer. Please try again.
 
-slack-command-usage = `{ $command } N` shows ticket N · `{ $command } search words` finds tickets · `{ $command } mine` lists your open tickets · `{ $command } stats [days]` the report (30 days by default)
+slack-command-usage = `{ $command } N` shows ticket N · `{ $command } search words` finds tickets (whole words; `deliver*` also finds “delivery”) · `{ $command } mine` lists your open tickets · `{ $command } stats [days]` the report (30 days by default)
 slack-search-header = { $count ->
     [one] 1 ticket matches “{ $query }”:
    *[other] { $count } tickets match “{ $query }”:
   }
-slack-search-none = No ticket matches “{ $query }”.
+slack-search-none = No ticket matches “{ $query }”. Words match whole; end one with `*` to find longer words too (`deliver*` finds “delivery”).
 slack-mine-header = { $count ->
     [one] You have { $count } open ticket assigned:
    *[other] You have { $count } open tickets assigned:

@@ -45,13 +45,13 @@ slack-file-not-copied = Nie udało się skopiować tutaj pliku „{ $name }”: 
 slack-refused = Tylko zespół wsparcia (członkowie kanału <#{ $channel }>) może to zrobić.
 slack-action-failed = Nie udało się: baza zgłoszeń nie odpowiedziała. Spróbuj ponownie.
 
-slack-command-usage = `{ $command } N` pokazuje zgłoszenie N · `{ $command } search słowa` wyszukuje zgłoszenia · `{ $command } mine` pokazuje Twoje otwarte zgłoszenia · `{ $command } stats [dni]` raport (domyślnie 30 dni)
+slack-command-usage = `{ $command } N` pokazuje zgłoszenie N · `{ $command } search słowa` wyszukuje zgłoszenia (całe słowa; `zamów*` znajdzie też „zamówienie”) · `{ $command } mine` pokazuje Twoje otwarte zgłoszenia · `{ $command } stats [dni]` raport (domyślnie 30 dni)
 slack-search-header = { $count ->
     [one] Do „{ $query }” pasuje 1 zgłoszenie:
     [few] Do „{ $query }” pasują { $count } zgłoszenia:
    *[many] Do „{ $query }” pasuje { $count } zgłoszeń:
   }
-slack-search-none = Żadne zgłoszenie nie pasuje do „{ $query }”.
+slack-search-none = Żadne zgłoszenie nie pasuje do „{ $query }”. Słowa pasują tylko w całości; dodaj `*` na końcu, by znaleźć też dłuższe (`zamów*` znajdzie „zamówienie”).
 slack-mine-header = { $count ->
     [one] Masz { $count } przypisane otwarte zgłoszenie:
     [few] Masz { $count } przypisane otwarte zgłoszenia:
