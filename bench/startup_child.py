@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import supportbot.app as app_module
+import supportbot.cli  # noqa: F401  (`supportbot run` starts there: its imports count too)
 from bot.settings import Settings
 from bot.turn import DESK
 from storage.store import Store

@@ -7,15 +7,17 @@ Fluent gives Polish its three plural forms through CLDR rules (1 zgłoszenie, 2 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
-from fluent.runtime import FluentBundle, FluentResource
-
 from bot.actions import Param, Text
+
+if TYPE_CHECKING:
+    from fluent.runtime import FluentBundle
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,8 @@ def resolve_language(chosen: str | None, locale: str | None, default: str) -> st
 
 
 class Translator:
-    __slots__ = ("_bundles", "_strict", "_zone", "default_language")
+    __slots__ = ("_bundles", "_load_lock", "_locales_dir", "_strict", "_zone",
+                 "default_language")
 
     def __init__(
         self,
@@ -56,27 +59,35 @@ class Translator:
         self.default_language = default_language
         self._zone = ZoneInfo(timezone)
         self._strict = strict
+        self._locales_dir = locales_dir
+        # Parsing the .ftl files takes ~80 ms, which every start of the bot would pay before it
+        # is ready: a language's bundle is built on first use, or by warm_up in the background.
         self._bundles: dict[str, FluentBundle] = {}
-        for language in SUPPORTED_LANGUAGES:
-            bundle = FluentBundle([language], use_isolating=False)
-            for path in sorted((locales_dir / language).glob("*.ftl")):
-                bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
-            self._bundles[language] = bundle
+        self._load_lock = threading.Lock()
 
     @property
     def languages(self) -> tuple[str, ...]:
         return SUPPORTED_LANGUAGES
 
+    def warm_up(self) -> None:
+        """Build every language's bundle and load its date formats now (blocking; ~0.1 s, run
+        it in a thread), so the first message rendered does not wait for them."""
+        now = datetime.now(UTC)
+        for language in SUPPORTED_LANGUAGES:
+            self._bundle(language)
+            self.format_time(now, language)
+
     def resolve_language(self, chosen: str | None, locale: str | None) -> str:
         return resolve_language(chosen, locale, self.default_language)
 
     def has(self, key: str, language: str) -> bool:
-        return self._bundles[language].has_message(key)
+        return self._bundle(language).has_message(key)
 
     def render(
         self, text: Text, language: str, *, escape: Callable[[str], str] | None = None
     ) -> str:
-        bundle = self._bundles.get(language) or self._bundles[self.default_language]
+        bundle = self._bundle(
+            language if language in SUPPORTED_LANGUAGES else self.default_language)
         if not bundle.has_message(text.key):
             if self._strict:
                 raise MissingTranslation(f"{text.key} ({language})")
@@ -125,6 +136,8 @@ class Translator:
             # in the customer's own zone keeps it.
             zone = self._zone if value.utcoffset() == timedelta(0) else value.tzinfo
             local = value.astimezone(zone)
+            from babel.dates import format_date, format_time  # ~20 ms: on first use
+
             return (f"{format_date(local, 'full', locale=language)}, "
                     f"{format_time(local, 'short', locale=language)}")
         if isinstance(value, Text):
@@ -138,10 +151,33 @@ class Translator:
         return value
 
     def message_ids(self, language: str) -> frozenset[str]:
-        return frozenset(self._bundles[language]._messages)
+        return frozenset(self._bundle(language)._messages)
+
+    def _bundle(self, language: str) -> FluentBundle:
+        """The language's bundle, built on first use (KeyError for a language not supported).
+        The lock keeps the warm-up thread and a first render from building it twice."""
+        bundle = self._bundles.get(language)
+        if bundle is None:
+            if language not in SUPPORTED_LANGUAGES:
+                raise KeyError(language)
+            with self._load_lock:
+                bundle = self._bundles.get(language)
+                if bundle is None:
+                    bundle = _load_bundle(self._locales_dir, language)
+                    self._bundles[language] = bundle
+        return bundle
 
     def format_time(self, moment: datetime, language: str) -> str:
         return str(self._arg(moment, language, None))
+
+
+def _load_bundle(locales_dir: Path, language: str) -> FluentBundle:
+    from fluent.runtime import FluentBundle, FluentResource  # ~35 ms: imported on first use
+
+    bundle = FluentBundle([language], use_isolating=False)
+    for path in sorted((locales_dir / language).glob("*.ftl")):
+        bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
+    return bundle
 
 
 def language_names() -> Mapping[str, str]:

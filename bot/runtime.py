@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bot.delivery import Dispatcher
-from bot.engine import Engine
-from bot.events import Attachment
-from bot.i18n import Translator
-from bot.settings import Settings
-from storage.store import Store
+if TYPE_CHECKING:
+    # Only named in annotations: a command that needs nothing but StartupError (the CLI
+    # catches it for every command) then does not import the engine and what it pulls in.
+    from bot.delivery import Dispatcher
+    from bot.engine import Engine
+    from bot.events import Attachment
+    from bot.i18n import Translator
+    from bot.settings import Settings
+    from storage.store import Store
 
 
 class FileSource(Protocol):

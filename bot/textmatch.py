@@ -30,8 +30,6 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-import simplemma
-
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"pl", "en"})
 
 # Letters that NFKD does not decompose into base letter + combining mark.
@@ -121,6 +119,8 @@ def tokenise(text: str) -> list[str]:
 def _pl_known_verb(infinitive: str) -> bool:
     # low_memory: the default backend holds the Polish dictionary as a Python dict (~400 MB
     # resident); the frugal one answers identically in ~55 MB for ~1 µs more per lookup.
+    import simplemma  # on first use, see _term
+
     return simplemma.is_known(infinitive, "pl", low_memory=True)
 
 
@@ -183,6 +183,11 @@ def _term(token: str, language: str) -> str | None:
         return folded
     if len(folded) < 2:
         return None
+    # Imported here, not at the top: the import alone takes ~65 ms, which every start of the
+    # bot would pay before it is ready, while only the help-article index, built in the
+    # background (KnowledgeBase.warm_up), needs it. Cached terms do not get here.
+    import simplemma
+
     lemma = fold(simplemma.lemmatize(token, language, low_memory=True))
     if lemma in stop_words:
         return None

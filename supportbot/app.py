@@ -9,7 +9,8 @@ import logging
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.canned import CannedReplies
 from bot.config import EngineConfig
@@ -26,7 +27,10 @@ from bot.timers import TimerSweeper
 from bot.turn import DESK
 from storage.privacy import run_retention
 from storage.store import Store
-from supportbot.health import HealthServer
+
+if TYPE_CHECKING:
+    # Imported when the endpoint is on: aiohttp alone takes ~0.2 s to import.
+    from supportbot.health import HealthServer
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +86,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     sweeper = TimerSweeper(store, config, clock=engine.clock, on_outbox=dispatcher.wake,
                            interval=settings.timer_interval_seconds)
     timers = asyncio.create_task(sweeper.run(), name="timers")
-    # The help-article index loads the lemmatiser's dictionaries (seconds): build it in the
-    # background so the bot takes updates at once; an early question just waits for it.
+    # What the first answers need but ready does not is loaded in the background, so the bot
+    # takes updates at once; an early message just waits for the part it needs.
     # A daemon thread: a shutdown in the first seconds does not wait for it.
-    threading.Thread(target=config.knowledge.warm_up, name="kb-warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, args=(config, translator), name="warm-up",
+                     daemon=True).start()
     retention = (asyncio.create_task(retention_daily(store, settings.retention_months,
                                                      engine.clock), name="retention")
                  if settings.retention_months else None)
@@ -99,6 +104,24 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             with contextlib.suppress(asyncio.CancelledError):
                 await retention
         await store.close()
+
+
+def warm_up(config: EngineConfig, translator: Translator) -> None:
+    """Load, in this order, what rendering needs (the locales, ~0.1 s), this year's public
+    holidays and the help-article index (the lemmatiser's dictionaries, seconds). Each is also
+    loaded on first use, under its own lock, so this only takes the wait off the first answers;
+    a part that fails here fails again, and is reported, where it is used."""
+    today = datetime.now(UTC).date()
+    parts: tuple[tuple[str, Callable[[], object]], ...] = (
+        ("locales", translator.warm_up),
+        ("public holidays", lambda: config.policy.is_holiday(today)),
+        ("help-article index", config.knowledge.warm_up),
+    )
+    for what, load in parts:
+        try:
+            load()
+        except Exception:
+            log.exception("loading the %s in the background failed", what)
 
 
 RETENTION_INTERVAL = 24 * 3600.0
@@ -165,8 +188,10 @@ async def run_enabled_apps(settings: Settings, *, stop: asyncio.Event | None = N
         if DESK not in runtime.dispatcher.destinations:
             log.warning("no agents' desk is enabled (Slack): desk notices wait in the store")
         started: list[ChatApp] = []
-        health = None
+        health: HealthServer | None = None
         if settings.health_enabled and runtime.engine.metrics is not None:
+            from supportbot.health import HealthServer
+
             health = HealthServer(runtime.store, runtime.engine.metrics, expected=names,
                                   destinations=lambda: runtime.dispatcher.destinations,
                                   listen=settings.health_listen, port=settings.health_port)

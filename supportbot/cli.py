@@ -24,9 +24,11 @@ from bot.views import load_ticket_view
 from storage import backup as backups
 from storage import privacy
 from storage.store import Store, StoreError
-from supportbot.app import run_console, run_enabled_apps
-from supportbot.doctor import run_doctor
 from supportbot.logs import configure_logging
+
+# The bot itself (supportbot.app: engine, delivery, metrics) and the doctor are imported by
+# the commands that use them, and a chat app's library only once the app is found enabled
+# (supportbot.app.ADAPTERS): each command loads only what it needs.
 
 # A crash must never print local variables: they can hold tokens.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -64,6 +66,8 @@ def _run(coro: object) -> None:
 @app.command()
 def run() -> None:
     """Start every chat app enabled in the configuration (the console when none is)."""
+    from supportbot.app import run_enabled_apps
+
     settings = load_settings()
     configure_logging(settings, quiet=not settings.enabled_apps())
     _run(run_enabled_apps(settings))
@@ -72,6 +76,8 @@ def run() -> None:
 @app.command()
 def console() -> None:
     """Chat with the bot in this terminal; /agent commands act as the agents' desk."""
+    from supportbot.app import run_console
+
     settings = load_settings()
     configure_logging(settings, quiet=True)
     _run(run_console(settings))
@@ -179,6 +185,8 @@ def doctor() -> None:
     Prints what is wrong and how to fix it, and exits 1 when something is.
     Never prints a secret.
     """
+    from supportbot.doctor import run_doctor
+
     code, lines = run_doctor()
     for line in lines:
         typer.echo(line)

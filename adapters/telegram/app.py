@@ -8,6 +8,7 @@ acknowledged to Telegram (see ``polling`` and ``webhook``); outbound, the dispat
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken, TelegramError
 
@@ -18,8 +19,10 @@ from adapters.telegram.outbound import TelegramOutbound
 from adapters.telegram.polling import Poller
 from adapters.telegram.ratelimit import RateLimiter
 from adapters.telegram.updates import UpdateReceiver
-from adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.runtime import Runtime, StartupError
+
+if TYPE_CHECKING:
+    from adapters.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ class TelegramApp:
         self.webhook: WebhookServer | None = None
         self.poller: Poller | None = None
         if settings.webhook_url:
+            # Only a webhook needs aiohttp's server (about 0.2 s to import).
+            from adapters.telegram.webhook import WebhookServer, webhook_secret
+
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret \
                 else None
             self.webhook = WebhookServer(
