@@ -31,12 +31,11 @@ from bench.throughput import (
     BatchLog,
     customer_ref,
     open_tickets,
-    stored_bytes_per_message,
+    stored_row_bytes,
 )
 from bot.engine import Engine, utc_now
 from bot.events import CustomerText
 from storage.store import Store
-from storage.tx import Tx
 
 TARGET_P99 = 0.010
 PERCENTILES = (50.0, 99.0, 99.9)
@@ -65,9 +64,6 @@ async def schedule(rate: float, seconds: float, fire: Callable[[int, float], Non
     return lags
 
 
-def _no_autocheckpoint(tx: Tx) -> None:
-    """What-if on the benchmark's temporary store: no automatic checkpoints on the writer."""
-    tx._conn.execute("PRAGMA wal_autocheckpoint = 0")
 
 
 async def engine_run(engine: Engine, log: BatchLog, customers: int, rate: float,
@@ -139,7 +135,9 @@ async def measure(result: Result, workdir: Path, *, customers: int, rate: float,
         # Warm-up at the same rate for a few seconds (statement caches, page cache, code
         # paths), which also gives the size of a stored follow-up for the baseline.
         await engine_run(engine, log, customers, rate, min(3.0, seconds), "warm")
-        row_bytes = stored_bytes_per_message(db, "warm:")
+        sizes_of = stored_row_bytes(db, "warm:")
+        row_bytes = (sizes_of["dedup"] + sizes_of["message"] + sizes_of["state"]
+                     + sizes_of["outbox"] * sizes_of["outbox rows"])
         print(f"  set-up: {customers:,} customers; offered {rate:,.0f}/s for {seconds:.0f} s; "
               f"{row_bytes} bytes stored per follow-up", flush=True)
         base_before = await baseline_run(workdir / "baseline-1.sqlite3", row_bytes, rate,
@@ -150,24 +148,13 @@ async def measure(result: Result, workdir: Path, *, customers: int, rate: float,
                                                   "bench")
         wall = time.perf_counter() - start
         sizes, busy, busy_times = list(log.sizes), sum(log.busy), list(log.busy)
-        # What-ifs: the same at lower offered loads (where does the queue start to grow?),
-        # and at full load with SQLite's automatic WAL checkpoint off on the writer (does the
-        # checkpoint's write-back and fsync, done inside a commit, make the tail?).
+        # What-ifs: the same at lower offered loads (where does the queue start to grow?).
         sweep: dict[str, float] = {}
         short = min(10.0, seconds)
         for lower in (rate / 4, rate / 2):
             log.reset()
             c, _, _ = await engine_run(engine, log, customers, lower, short, f"sweep{lower:.0f}")
             sweep[f"at {lower:,.0f}/s offered ({short:.0f} s)"] = percentile(c, 99.0)
-        # The control for the next one: same rate and length, checkpoints as shipped.
-        log.reset()
-        c, _, _ = await engine_run(engine, log, customers, rate, short, "ckpt")
-        sweep[f"at {rate:,.0f}/s, as shipped ({short:.0f} s, control)"] = percentile(c, 99.0)
-        await store.write(_no_autocheckpoint)
-        log.reset()
-        c, _, _ = await engine_run(engine, log, customers, rate, short, "nockpt")
-        sweep[f"at {rate:,.0f}/s, automatic checkpoint off ({short:.0f} s)"] = \
-            percentile(c, 99.0)
     base_after = await baseline_run(workdir / "baseline-2.sqlite3", row_bytes, rate, seconds)
     # The better of the two baseline runs: the baseline is the floor the machine allows.
     base = min((base_before, base_after), key=lambda b: percentile(b, 99.0))

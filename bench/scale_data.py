@@ -423,6 +423,8 @@ def generate(db: Path, size: Size, *, seed: int = 8) -> Manifest:
     start = time.perf_counter()
     conn.execute("INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild')")
     conn.execute("INSERT INTO ticket_messages_fts (ticket_messages_fts) VALUES ('rebuild')")
+    # The store's writer indexes messages newer than this (migration 0006).
+    conn.execute("UPDATE search_progress SET message_id = (SELECT MAX(id) FROM ticket_messages)")
     for kind, _, sql in deferred:
         if kind == "trigger":
             conn.execute(sql)

@@ -10,8 +10,7 @@ to the engine would gain:
   engine (dedup row, message, ticket touch, fair-use tokens, the two outbox rows with the same
   JSON): one query for customer and conversation state, one for the open ticket, no customer
   upsert when nothing changed, the outbox rows in one ``executemany``;
-* the same after dropping the full-text trigger on ``ticket_messages`` (indexing moved out of
-  the write transaction).
+* ``batched_follow_ups``: the same rows if the writer applied a whole batch at once.
 """
 
 from __future__ import annotations
@@ -72,6 +71,7 @@ def lean_follow_up(event: CustomerText, per_minute: int, tx: Tx) -> int:
     ticket_id = active[0][0]
     message_id = conn.execute(_MESSAGE, (ticket_id, str(customer_id), name, event.text,
                                          event.event_id, now)).lastrowid
+    tx.added_messages = True  # the writer indexes it with the batch, as the engine's
     conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (now, ticket_id))
     desk = to_json(DeskNotice(ticket_id=ticket_id, event=DeskEvent.CUSTOMER_MESSAGE,
                               message_id=message_id))
@@ -112,31 +112,25 @@ def lean(ref_of: Callable[[int], CustomerRef], text: str, tag: str, per_minute: 
 
 
 def batched_follow_ups(db: str, customers: list[tuple[int, str, str, int]], texts: list[str],
-                       *, trigger_sql: str, batch: int = 512, index_text: str = "trigger"
-                       ) -> float:
+                       *, batch: int = 512) -> float:
     """Follow-ups per second if the writer applied a whole batch at once: customer, fair-use
     and open-ticket state cached in the writer (it is the only writer, so the cache cannot go
     stale), ids allocated in Python, every table written with one ``executemany`` per batch,
-    one commit per batch. ``customers`` are (customer id, platform, chat id, open ticket id);
-    ``texts[i]`` goes to ``customers[i % len(customers)]``. ``index_text``: ``"trigger"``
-    keeps the full-text trigger, ``"batch"`` drops it and indexes each batch's messages with
-    one ``INSERT ... SELECT`` into the FTS table, ``"none"`` leaves them unindexed;
-    ``trigger_sql`` is the trigger's SQL from ``sqlite_master``, to put it back.
+    the batch's messages indexed with one ``INSERT ... SELECT`` (as the store does), one
+    commit per batch. ``customers`` are (customer id, platform, chat id, open ticket id);
+    ``texts[i]`` goes to ``customers[i % len(customers)]``.
 
     Plain ``sqlite3`` on the benchmark's own temporary store, after the engine is done with it:
     the SQL and Python cost of the rows alone, to be added to the asyncio side (the no-op
     ``Store.write`` figure)."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("DROP TRIGGER IF EXISTS ticket_messages_fts_insert")
-    if index_text == "trigger":
-        conn.execute(trigger_sql)  # as migration 0003 made it
     next_message = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM ticket_messages"
                                     ).fetchone()[0]) + 1
     next_outbox = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]) + 1
     tokens: dict[int, tuple[float | None, datetime | None]] = {
         c: (None, None) for c, _, _, _ in customers}
-    run = f"batched-{index_text}-{time.time_ns()}"
+    run = f"batched-{time.time_ns()}"
     start = time.perf_counter()
     for first in range(0, len(texts), batch):
         moment = datetime.now(UTC)
@@ -169,9 +163,9 @@ def batched_follow_ups(db: str, customers: list[tuple[int, str, str, int]], text
         conn.executemany("INSERT INTO ticket_messages (id, ticket_id, author_kind, author_id, "
                          "author_name, internal, body, attachments, event_id, created_at) "
                          "VALUES (?, ?, 'customer', ?, '', 0, ?, '[]', ?, ?)", messages)
-        if index_text == "batch":
-            conn.execute("INSERT INTO ticket_messages_fts (rowid, body) SELECT id, body "
-                         "FROM ticket_messages WHERE id >= ?", (first_message,))
+        conn.execute("INSERT INTO ticket_messages_fts (rowid, body) SELECT id, body "
+                     "FROM ticket_messages WHERE id >= ?", (first_message,))
+        conn.execute("UPDATE search_progress SET message_id = ?", (next_message - 1,))
         conn.executemany("INSERT INTO outbox (id, destination, recipient, ticket_id, payload, "
                          "created_at) VALUES (?, ?, ?, ?, ?, ?)", outbox)
         conn.executemany("UPDATE tickets SET updated_at = ? WHERE id = ?", touched)

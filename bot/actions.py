@@ -138,8 +138,14 @@ def attachment_from_dict(raw: Mapping[str, Any]) -> Attachment:
                       raw.get("mime_type", ""), raw.get("size", 0), raw.get("source", ""))
 
 
+# One encoder for every payload: json.dumps builds a new one per call when given options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
-    return json.dumps([attachment_to_dict(a) for a in attachments], ensure_ascii=False)
+    if not attachments:
+        return "[]"  # nearly every message: no need to run the encoder
+    return _ENCODER.encode([attachment_to_dict(a) for a in attachments])
 
 
 def attachments_from_json(raw: str | None) -> tuple[Attachment, ...]:
@@ -190,7 +196,7 @@ def to_json(action: Action) -> str:
                 "message_id": action.message_id,
                 "text": _text_to_dict(action.text) if action.text else None,
             }
-    return json.dumps(body, ensure_ascii=False)
+    return _ENCODER.encode(body)
 
 
 def from_json(raw: str) -> Action:

@@ -17,7 +17,6 @@ from bot.intake import Intake
 from bot.model import AuthorKind, Status
 from bot.self_service import SelfService
 from bot.text import shorten
-from storage.records import TicketRecord
 
 PICK_TICKET = "pick_ticket"
 
@@ -31,9 +30,9 @@ class FollowUps:
     def route(self, text: str, attachments: tuple[Attachment, ...], event_id: str) -> None:
         """A message outside any form: put it where it belongs."""
         conv = self.conv
-        active = conv.tx.customer_tickets(conv.customer.id, active_only=True, limit=6)
+        active = conv.tx.active_ticket_statuses(conv.customer.id, limit=6)
         if len(active) == 1:
-            self.add(active[0], text, attachments, event_id)
+            self.add(*active[0], text, attachments, event_id)
             return
         if active:
             conv.set_state(PICK_TICKET, {
@@ -48,7 +47,7 @@ class FollowUps:
             conv.turn.set_status(last, Status.OPEN, conv.actor)
             conv.turn.tell_desk(last.id, DeskEvent.UPDATED,
                                 text=Text("desk-customer-reopened", {"id": last.id}))
-            self.add(last, text, attachments, event_id, reopened=True)
+            self.add(last.id, Status.OPEN, text, attachments, event_id, reopened=True)
             return
         related = last.id if last is not None and last.status == Status.CLOSED else None
         if attachments:
@@ -58,22 +57,24 @@ class FollowUps:
         else:
             self.self_service.ask(text, related=related)
 
-    def add(self, ticket: TicketRecord, text: str, attachments: tuple[Attachment, ...],
+    def add(self, ticket_id: int, status: str, text: str, attachments: tuple[Attachment, ...],
             event_id: str | None, *, reopened: bool = False) -> None:
+        """Add a message to an active ticket (status: as it stands before the message)."""
         conv = self.conv
         message_id = conv.tx.add_message(
-            ticket_id=ticket.id, author_kind=AuthorKind.CUSTOMER,
+            ticket_id=ticket_id, author_kind=AuthorKind.CUSTOMER,
             author_id=str(conv.customer.id), author_name=conv.customer.display_name,
             body=text, attachments_json=attachments_to_json(attachments), event_id=event_id,
             now=conv.turn.now,
         )
-        if ticket.status == Status.WAITING:
-            conv.turn.set_status(ticket, Status.OPEN, conv.actor)
+        waiting = conv.tx.ticket(ticket_id) if status == Status.WAITING else None
+        if waiting is not None:
+            conv.turn.set_status(waiting, Status.OPEN, conv.actor)
         else:
-            conv.tx.update_ticket(ticket.id, conv.turn.now)
-        conv.turn.tell_desk(ticket.id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
+            conv.tx.update_ticket(ticket_id, conv.turn.now)
+        conv.turn.tell_desk(ticket_id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
         key = "ticket-reopened-by-reply" if reopened else "follow-up-added"
-        conv.say(Text(key, {"id": ticket.id}), ticket_id=ticket.id)
+        conv.say(Text(key, {"id": ticket_id}), ticket_id=ticket_id)
 
     def pick(self, arg: str) -> None:
         conv = self.conv
@@ -87,7 +88,8 @@ class FollowUps:
             conv.say(Text("ticket-not-found", {"id": arg}), buttons=conv.buttons())
             return
         conv.set_state(None)
-        self.add(ticket, text, tuple(attachment_from_dict(a) for a in files), None)
+        self.add(ticket.id, ticket.status, text, tuple(attachment_from_dict(a) for a in files),
+                 None)
 
     def keep(self, text: str, attachment: Attachment | None) -> None:
         """More words or files while the customer is choosing the ticket: keep them all."""

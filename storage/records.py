@@ -8,12 +8,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+# The last moment formatted, with its text: one event stores its "now" several times (the
+# dedup row, the message, the outbox rows), and formatting is most of a row's Python cost.
+# One tuple, replaced whole, so a reader in another thread never sees half of a pair.
+_last_formatted: tuple[datetime | None, str] = (None, "")
+
 
 def to_iso(moment: datetime) -> str:
     """Store times as UTC ISO-8601 so they sort as text."""
+    global _last_formatted
+    last = _last_formatted
+    if last[0] is moment:
+        return last[1]
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to the store")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    _last_formatted = (moment, text)
+    return text
 
 
 def from_iso(text: str | None) -> datetime | None:

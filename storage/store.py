@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -82,6 +83,28 @@ def _tune_cache(conn: sqlite3.Connection) -> None:
         conn.execute(pragma)
 
 
+# Messages newer than search_progress go into the full-text index once per batch, inside the
+# batch's transaction: a message is searchable exactly when it is committed.
+_INDEX_NEW_MESSAGES = (
+    "INSERT INTO ticket_messages_fts (rowid, body) SELECT id, body FROM ticket_messages "
+    "WHERE id > (SELECT message_id FROM search_progress) ORDER BY id",
+    "UPDATE search_progress SET message_id = (SELECT MAX(id) FROM ticket_messages) "
+    "WHERE EXISTS (SELECT 1 FROM ticket_messages WHERE id > message_id)",
+)
+
+# SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 WAL pages, with its
+# write-back and fsync: one unlucky event waits for all of it. The writer turns it off and a
+# checkpointer thread with its own connection copies the WAL back meanwhile (PASSIVE never
+# blocks the writer). A reset WAL is truncated to this size so one burst does not keep a huge file.
+_WAL_SIZE_LIMIT = 64 * 1024 * 1024
+CHECKPOINT_INTERVAL = 1.0  # seconds between checkpoints while there are writes
+
+
+def _index_new_messages(conn: sqlite3.Connection) -> None:
+    for sql in _INDEX_NEW_MESSAGES:
+        conn.execute(sql)
+
+
 class Store:
     def __init__(
         self, path: Path | str, *, busy_timeout_ms: int = 5000, max_batch: int = 512
@@ -92,8 +115,16 @@ class Store:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
+        # A plain deque and one wake-up event: asyncio.Queue's bookkeeping per put and get
+        # cost about as much as a small SQL statement, for every event.
+        self._queue: deque[_Job | None] = deque()
+        self._queued = asyncio.Event()
         self._writer_task: asyncio.Task[None] | None = None
+        self._checkpointer = ThreadPoolExecutor(max_workers=1,
+                                                thread_name_prefix="store-checkpoint")
+        self._checkpoint_conn: sqlite3.Connection | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
+        self._written = asyncio.Event()  # set by each committed batch, cleared by a checkpoint
         self.schema_version = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -107,6 +138,10 @@ class Store:
             self.schema_version = await loop.run_in_executor(
                 self._executor, migrate, self._writer
             )
+            await loop.run_in_executor(self._executor, self._prepare_writer, self._writer)
+            self._checkpoint_conn = await loop.run_in_executor(
+                self._checkpointer, _connect, self.path, self._busy_timeout_ms
+            )
             self._reader = await aiosqlite.connect(self.path)
         except (sqlite3.DatabaseError, MigrationError) as exc:
             # MigrationError: a store from a newer program, or a migration that failed.
@@ -117,12 +152,38 @@ class Store:
         for pragma in _CACHE_PRAGMAS:
             await self._reader.execute(pragma)
         self._writer_task = asyncio.create_task(self._write_loop(), name="store-writer")
+        self._checkpoint_task = asyncio.create_task(self._checkpoint_loop(),
+                                                    name="store-checkpoint")
+
+    @staticmethod
+    def _prepare_writer(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
+        # Messages written by other tools (a restore, an older program) are indexed now.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _index_new_messages(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            conn.execute("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         if self._writer_task is not None:
-            self._queue.put_nowait(None)
+            self._enqueue(None)
             await self._writer_task
             self._writer_task = None
+        if self._checkpoint_task is not None:
+            self._checkpoint_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoint_task
+            self._checkpoint_task = None
+        if self._checkpoint_conn is not None:
+            checkpoint_conn = self._checkpoint_conn
+            self._checkpoint_conn = None
+            await asyncio.get_running_loop().run_in_executor(self._checkpointer,
+                                                             checkpoint_conn.close)
+        self._checkpointer.shutdown(wait=True)
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
@@ -145,19 +206,27 @@ class Store:
         if self._writer_task is None:
             raise StoreClosed("the ticket store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((fn, future))
+        self._enqueue((fn, future))
         return await future
+
+    def _enqueue(self, job: _Job | None) -> None:
+        self._queue.append(job)
+        if not self._queued.is_set():
+            self._queued.set()
 
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
         stopping = False
         while not stopping:
-            first = await self._queue.get()
+            if not self._queue:
+                self._queued.clear()
+                await self._queued.wait()
+            first = self._queue.popleft()
             if first is None:
                 break
             batch = [first]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                job = self._queue.get_nowait()
+            while len(batch) < self._max_batch and self._queue:
+                job = self._queue.popleft()
                 if job is None:
                     stopping = True
                     break
@@ -165,6 +234,7 @@ class Store:
             outcomes = await loop.run_in_executor(
                 self._executor, self._run_batch, [fn for fn, _ in batch]
             )
+            self._written.set()
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                 if future.cancelled():
                     continue
@@ -191,6 +261,8 @@ class Store:
                     conn.execute("ROLLBACK TO event")
                     outcomes.append((False, exc))
                 conn.execute("RELEASE event")
+            if tx.added_messages:
+                _index_new_messages(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -200,6 +272,22 @@ class Store:
             error = StoreError(f"the ticket store could not save: {exc}")
             return [(False, error)] * len(fns)
         return outcomes
+
+    async def _checkpoint_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._written.wait()
+            self._written.clear()
+            try:
+                await loop.run_in_executor(self._checkpointer, self._checkpoint)
+            except sqlite3.Error as exc:
+                # The WAL only grows until the next one succeeds; nothing is lost.
+                log.warning("WAL checkpoint failed, will retry: %s", exc)
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+
+    def _checkpoint(self) -> None:
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     # -- reads ---------------------------------------------------------------------------------
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -312,16 +400,31 @@ class Store:
 
     async def search_tickets(self, words: Sequence[str], *, limit: int = 10) -> list[TicketRecord]:
         """Newest tickets whose subject and form fields, or one of whose messages, contain
-        every word (as a prefix). Diacritics and case are folded by the full-text index.
+        every word: whole words, or any word starting with it when it ends in ``*``
+        (``zamów*``). Diacritics and case are folded by the full-text index.
 
         Both indexes are read newest first and stop early, so a common word costs as little
-        as a rare one: a search never walks every matching message of a large store.
+        as a rare one: a search never walks every matching message of a large store. A prefix
+        cannot stop early (FTS5 first merges the rows of every word with that prefix), which
+        is why it is only what the agent asks for with ``*``. Several words that rarely meet
+        cost in proportion to the rarer word's messages: FTS5 looks each one up in the others.
         """
-        terms = [w.strip() for w in words if w.strip()][:8]
+        terms: list[str] = []
+        for word in words:
+            # A lone surrogate (a broken emoji in a command's JSON) cannot be sent to SQLite.
+            typed = word.encode("utf-8", "replace").decode("utf-8").strip()
+            stem = typed.rstrip("*")
+            # Nothing to match (only punctuation, or a bare "*"): FTS5 would match no row with
+            # an empty phrase, so such a word is left out instead of emptying the search.
+            if not any(ch.isalnum() for ch in stem):
+                continue
+            # Each word one literal phrase (quotes doubled), never FTS syntax; "ORD-123" is
+            # the phrase "ord 123", so an order number is found whole.
+            star = "*" if stem != typed else ""
+            terms.append('"' + stem.replace('"', '""') + '"' + star)
         if not terms:
             return []
-        # Each word a literal prefix, never FTS syntax; all of them must match.
-        match = " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+        match = " AND ".join(terms[:8])  # all of them must match
         found: list[int] = []
         for sql in (
             "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? ORDER BY rowid DESC "

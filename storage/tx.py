@@ -28,6 +28,7 @@ ACTIVE_STATUSES_SQL = "('new', 'open', 'waiting')"
 
 TICKET_BY_ID = "SELECT * FROM tickets WHERE id = ?"
 CUSTOMER_BY_ID = "SELECT * FROM customers WHERE id = ?"
+_CUSTOMER_BY_IDENTITY = "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?"
 MESSAGES_OF_TICKET = "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id"
 EVENTS_OF_TICKET = "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"
 
@@ -49,10 +50,12 @@ def _sql_value(value: Any) -> Any:
 class Tx:
     """One open write transaction; valid only inside ``Store.write``."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "added_messages")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        # Set when a message was inserted: the writer then indexes the batch's new messages.
+        self.added_messages = False
 
     # -- inbound dedup -------------------------------------------------------------------------
     def mark_processed(self, event_id: str, now: datetime) -> bool:
@@ -78,10 +81,7 @@ class Tx:
         return CustomerRecord.from_row(row) if row else None
 
     def customer_by_identity(self, platform: str, user_id: str) -> CustomerRecord | None:
-        row = self._conn.execute(
-            "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?",
-            (platform, user_id),
-        ).fetchone()
+        row = self._conn.execute(_CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
         return CustomerRecord.from_row(row) if row else None
 
     def upsert_customer(
@@ -95,22 +95,23 @@ class Tx:
         now: datetime,
         timezone: str | None = None,
     ) -> CustomerRecord:
-        row = self._conn.execute(
-            """
-            INSERT INTO customers
-                (platform, platform_user_id, chat_id, display_name, locale, timezone,
-                 created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (platform, platform_user_id) DO UPDATE SET
-                chat_id = excluded.chat_id,
-                display_name = CASE WHEN excluded.display_name != ''
-                                    THEN excluded.display_name ELSE display_name END,
-                locale = COALESCE(excluded.locale, locale),
-                timezone = COALESCE(excluded.timezone, timezone)
-            RETURNING *
-            """,
-            (platform, user_id, chat_id, display_name, locale, timezone, to_iso(now)),
-        ).fetchone()
+        """The customer behind an event, created on first contact and kept up to date (an
+        empty name or a missing locale or time zone never erases a known one)."""
+        # Read first: the row rarely changes, and an upsert would rewrite it every event.
+        row = self._conn.execute(_CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
+        if row is None:
+            row = self._conn.execute(
+                "INSERT INTO customers (platform, platform_user_id, chat_id, display_name, "
+                "locale, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (platform, user_id, chat_id, display_name, locale, timezone, to_iso(now)),
+            ).fetchone()
+            return CustomerRecord.from_row(row)
+        known = (row["chat_id"], row["display_name"], row["locale"], row["timezone"])
+        wanted = (chat_id, display_name or known[1], locale or known[2], timezone or known[3])
+        if wanted != known:
+            row = self._conn.execute(
+                "UPDATE customers SET chat_id = ?, display_name = ?, locale = ?, timezone = ? "
+                "WHERE id = ? RETURNING *", (*wanted, row["id"])).fetchone()
         return CustomerRecord.from_row(row)
 
     def set_customer_language(self, customer_id: int, language: str) -> None:
@@ -225,6 +226,15 @@ class Tx:
         ).fetchall()
         return [TicketRecord.from_row(r) for r in rows]
 
+    def active_ticket_statuses(self, customer_id: int, *, limit: int
+                               ) -> list[tuple[int, str]]:
+        """(id, status) of a customer's active tickets, newest first: routing a message needs
+        no more, and a whole record costs more to build than the query costs to run."""
+        rows = self._conn.execute(
+            f"SELECT id, status FROM tickets WHERE customer_id = ? AND status IN "
+            f"{ACTIVE_STATUSES_SQL} ORDER BY id DESC LIMIT ?", (customer_id, limit)).fetchall()
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     def count_customer_tickets(self, customer_id: int) -> int:
         row = self._conn.execute(
             "SELECT COUNT(*) FROM tickets WHERE customer_id = ?", (customer_id,)
@@ -255,6 +265,7 @@ class Tx:
              attachments_json, event_id, to_iso(now)),
         )
         assert cur.lastrowid is not None
+        self.added_messages = True
         return cur.lastrowid
 
     def add_ticket_event(

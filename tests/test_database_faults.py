@@ -106,10 +106,10 @@ def fill(folder: Path) -> Path:
     """Write a file until the filesystem is full; returns it (delete it to free the space)."""
     filler = folder / "filler"
     chunk = b"\0" * 65536
-    with filler.open("wb") as file, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file keeps the part that did not fit and fails again on close.
+    with filler.open("wb", buffering=0) as file, contextlib.suppress(OSError):
         while True:
             file.write(chunk)
-            file.flush()
     return filler
 
 

@@ -100,3 +100,90 @@ async def test_old_event_ids_are_forgotten_and_recent_ones_kept(tmp_path: Path) 
         assert await store.write(lambda tx: tx.forget_processed(NOW - timedelta(days=3))) == 1
         assert await store.write(lambda tx: tx.mark_processed("old", NOW)) is True
         assert await store.write(lambda tx: tx.mark_processed("recent", NOW)) is False
+
+
+def _new_ticket(tx: Tx) -> int:
+    customer = tx.upsert_customer(platform="telegram", user_id="1", chat_id="1",
+                                  display_name="Ola", locale="pl", now=NOW)
+    return tx.insert_ticket(customer_id=customer.id, category="orders", subject="Paczka",
+                            fields={}, status="open", priority="normal",
+                            first_response_due=None, now=NOW)
+
+
+def _say(ticket_id: int, body: str):  # type: ignore[no-untyped-def]
+    def add(tx: Tx) -> int:
+        return tx.add_message(ticket_id=ticket_id, author_kind="customer", author_id="1",
+                              author_name="Ola", body=body, now=NOW)
+    return add
+
+
+def _index_is_sound(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:  # raises "database disk image is malformed" when the index disagrees with its rows
+        conn.execute("INSERT INTO ticket_messages_fts (ticket_messages_fts, rank) "
+                     "VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+
+async def test_a_message_is_searchable_once_its_batch_commits(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with Store(path) as store:
+        ticket = await store.write(_new_ticket)
+        assert await store.search_tickets(["kurier"]) == []
+
+        def rolled_back(tx: Tx) -> None:
+            _say(ticket, "reklamacja odrzucona")(tx)
+            raise ValueError("the event failed")
+
+        # One batch: a message kept, one rolled back with its event, and one edited right
+        # after it was written (before the batch indexed it).
+        def edited(tx: Tx) -> None:
+            message = _say(ticket, "faktura")(tx)
+            tx.update_message(message, body="paragon")
+
+        outcomes = await asyncio.gather(store.write(_say(ticket, "kurier nie przyjechał")),
+                                        store.write(rolled_back), store.write(edited),
+                                        return_exceptions=True)
+        assert isinstance(outcomes[1], ValueError)
+        assert [t.id for t in await store.search_tickets(["kurier"])] == [ticket]
+        assert [t.id for t in await store.search_tickets(["paragon"])] == [ticket]
+        assert await store.search_tickets(["faktura"]) == []
+        assert await store.search_tickets(["reklamacja"]) == []
+
+        # An edit of a message indexed in an earlier batch replaces its words.
+        message = (await store.ticket_messages(ticket))[0].id
+        await store.write(lambda tx: tx.update_message(message, body="dostawa"))
+        assert await store.search_tickets(["kurier"]) == []
+        assert [t.id for t in await store.search_tickets(["dostawa"])] == [ticket]
+    _index_is_sound(path)
+
+
+async def test_messages_written_by_another_program_are_indexed_at_start(
+        tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with Store(path) as store:
+        ticket = await store.write(_new_ticket)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("INSERT INTO ticket_messages (ticket_id, author_kind, body, created_at) "
+                 "VALUES (?, 'customer', 'przelew', ?)", (ticket, NOW.isoformat()))
+    conn.close()
+    async with Store(path) as store:
+        assert [t.id for t in await store.search_tickets(["przelew"])] == [ticket]
+    _index_is_sound(path)
+
+
+async def test_the_wal_is_copied_back_in_the_background(tmp_path: Path) -> None:
+    # The writer never checkpoints (that would stall one unlucky commit); the checkpointer
+    # must, or the database file would never grow while the store is open.
+    path = tmp_path / "db.sqlite3"
+    async with Store(path) as store:
+        await asyncio.sleep(0.2)
+        before = path.stat().st_size
+        ticket = await store.write(_new_ticket)
+        await asyncio.gather(*(store.write(_say(ticket, "słowo " * 200)) for _ in range(300)))
+        for _ in range(50):
+            if path.stat().st_size > before + 200_000:
+                break
+            await asyncio.sleep(0.1)
+        assert path.stat().st_size > before + 200_000
