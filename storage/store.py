@@ -425,18 +425,25 @@ class Store:
         if not terms:
             return []
         match = " AND ".join(terms[:8])  # all of them must match
-        found: list[int] = []
-        for sql in (
+        found: list[int] = [int(row[0]) for row in await self._rows(
             "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? ORDER BY rowid DESC "
-            "LIMIT ?",
-            "SELECT m.ticket_id FROM (SELECT rowid FROM ticket_messages_fts WHERE "
-            "ticket_messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f "
-            "JOIN ticket_messages m ON m.id = f.rowid",
-        ):
-            for row in await self._rows(sql, (match, limit * _SEARCH_FAN_OUT)):
-                if row[0] not in found:
-                    found.append(int(row[0]))
-        newest = sorted(found, reverse=True)[:limit]
+            "LIMIT ?", (match, limit))]
+        # Matching messages newest first, a page at a time, until ``limit`` tickets are found:
+        # each hit is a message row read at random from a large file, so read few.
+        from_messages: set[int] = set()
+        before, read = 2**63 - 1, 0
+        while len(from_messages) < limit and read < limit * _SEARCH_FAN_OUT:
+            page = await self._rows(
+                "SELECT f.rowid, m.ticket_id FROM (SELECT rowid FROM ticket_messages_fts "
+                "WHERE ticket_messages_fts MATCH ? AND rowid < ? ORDER BY rowid DESC "
+                "LIMIT ?) f JOIN ticket_messages m ON m.id = f.rowid",
+                (match, before, 2 * limit))
+            from_messages.update(int(row[1]) for row in page)
+            read += len(page)
+            if len(page) < 2 * limit:
+                break
+            before = min(int(row[0]) for row in page)
+        newest = sorted(set(found) | from_messages, reverse=True)[:limit]
         if not newest:
             return []
         marks = ", ".join("?" for _ in newest)
