@@ -7,6 +7,8 @@ the commit is the event acknowledged to its platform and the outbox delivered.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from functools import partial
 from bot.agent_desk import AgentDesk
 from bot.config import EngineConfig
 from bot.customer_flow import CustomerFlow
-from bot.events import AgentEvent, InboundEvent
+from bot.events import AgentEvent, CustomerText, InboundEvent
 from bot.i18n import resolve_language
 from bot.metrics import DUPLICATE, FAILED, PROCESSED, Metrics
 from bot.text import clean_text, shorten
@@ -59,6 +61,13 @@ class Engine:
 
     async def handle(self, event: InboundEvent) -> Outcome:
         """Apply one event; returns once it is durably stored (safe to acknowledge)."""
+        if isinstance(event, CustomerText) and not self.config.knowledge.ready:
+            # In the first seconds after a start the help-article index is still being built
+            # (the lemmatiser's dictionaries). A question would wait for it inside the single
+            # writer and hold up every other event; it waits here instead, alone.
+            # A build that fails here fails again where the index is used, and is reported.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.config.knowledge.warm_up)
         try:
             outcome = await self.store.write(partial(self._apply, event))
         except Exception:

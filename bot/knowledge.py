@@ -258,6 +258,11 @@ class KnowledgeBase:
         """Languages that have at least one article."""
         return frozenset(self._articles)
 
+    @property
+    def ready(self) -> bool:
+        """Whether every language's search index is built (search() will not wait)."""
+        return len(self._indexes) == len(self._articles)
+
     def warm_up(self) -> None:
         """Build every language's search index now (blocking; run it in a thread)."""
         for language in self._articles:

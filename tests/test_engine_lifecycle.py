@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot import knowledge
 from bot.actions import DeskEvent
 from bot.model import AgentOp, Command, Status
 from tests.harness import Harness
@@ -313,3 +319,27 @@ async def test_a_long_history_shows_the_newest_entries_and_counts_the_rest(
         assert "… i 5 wcześniejszych wpisów" in status
         assert "uzupełnienie 13" in status and "uzupełnienie 4" in status
         assert "uzupełnienie 3" not in status and "notatka" not in status
+
+
+async def test_a_question_asked_while_the_article_index_is_built_holds_up_nobody_else(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The index needs the lemmatiser's dictionaries, seconds after a start; this stands in
+    # for that load, so the test decides when it ends.
+    loaded = threading.Event()
+    build = knowledge._build_index
+
+    def slow_build(*args: Any) -> Any:
+        loaded.wait(20)
+        return build(*args)
+
+    monkeypatch.setattr(knowledge, "_build_index", slow_build)
+    async with Harness(tmp_path / "db.sqlite3") as h:
+        question = asyncio.create_task(h.say("Nie pamiętam hasła do konta", user="u1"))
+        await asyncio.sleep(0.3)
+        assert not question.done()  # it waits for the index...
+        # ...while another customer is answered at once.
+        menu = await asyncio.wait_for(h.command(Command.HELP, user="u2"), timeout=5)
+        assert menu
+        loaded.set()
+        answer = await asyncio.wait_for(question, timeout=20)
+    assert "hasł" in answer.lower()
