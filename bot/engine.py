@@ -61,14 +61,14 @@ class Engine:
 
     async def handle(self, event: InboundEvent) -> Outcome:
         """Apply one event; returns once it is durably stored (safe to acknowledge)."""
-        if isinstance(event, CustomerText) and not self.config.knowledge.ready:
-            # In the first seconds after a start the help-article index is still being built
-            # (the lemmatiser's dictionaries). A question would wait for it inside the single
-            # writer and hold up every other event; it waits here instead, alone.
-            # A build that fails here fails again where the index is used, and is reported.
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self.config.knowledge.warm_up)
         try:
+            if isinstance(event, CustomerText) and not self.config.knowledge.ready:
+                # In the first seconds after a start the help-article index is still being
+                # built (the lemmatiser's dictionaries). A question would wait for it inside
+                # the single writer and hold up every other event; it waits here, alone.
+                # A build that fails here fails again where the index is used, and is reported.
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.config.knowledge.warm_up)
             outcome = await self.store.write(partial(self._apply, event))
         except Exception:
             _log_event(event, FAILED, (), logging.WARNING)

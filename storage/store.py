@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 # Message hits read per wanted ticket: several messages of one ticket may match.
 _SEARCH_FAN_OUT = 20
+_NO_FLOOR = -(2**63)  # below every message id
 
 _Job = tuple[Callable[[Tx], Any], "asyncio.Future[Any]"]
 
@@ -407,7 +408,10 @@ class Store:
         as a rare one: a search never walks every matching message of a large store. A prefix
         cannot stop early (FTS5 first merges the rows of every word with that prefix), which
         is why it is only what the agent asks for with ``*``. Several words that rarely meet
-        cost in proportion to the rarer word's messages: FTS5 looks each one up in the others.
+        cost a walk over the commoner word's rows in the index (FTS5 looks each row of one up
+        in the other, and stops only at a match, whatever rowid range is asked for); walked
+        oldest first that costs half as much as newest first, so the oldest few matches are
+        looked for first (see below), and the index is still walked at most once.
         """
         terms: list[str] = []
         for word in words:
@@ -428,21 +432,42 @@ class Store:
         found: list[int] = [int(row[0]) for row in await self._rows(
             "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? ORDER BY rowid DESC "
             "LIMIT ?", (match, limit))]
+        # Several whole words: the oldest ``limit`` matching messages first (a walk from the
+        # oldest end, the cheaper direction). Fewer than that are all there are: nothing else
+        # is walked. Otherwise the newest-first pages below stop at the newest of them, a
+        # match, and go on with them. (A prefix is left out: FTS5 would merge its words twice.)
+        older: list[int] = []  # matching message ids at or below ``floor``, newest first
+        floor: int | None = _NO_FLOOR
+        if limit > 0 and len(terms) > 1 and not any(term.endswith("*") for term in terms):
+            older = [int(row[0]) for row in await self._rows(
+                "SELECT rowid FROM ticket_messages_fts WHERE ticket_messages_fts MATCH ? "
+                "ORDER BY rowid LIMIT ?", (match, limit))][::-1]
+            floor = older[0] if len(older) == limit else None
         # Matching messages newest first, a page at a time, until ``limit`` tickets are found:
         # each hit is a message row read at random from a large file, so read few.
         from_messages: set[int] = set()
         before, read = 2**63 - 1, 0
         while len(from_messages) < limit and read < limit * _SEARCH_FAN_OUT:
-            page = await self._rows(
-                "SELECT f.rowid, m.ticket_id FROM (SELECT rowid FROM ticket_messages_fts "
-                "WHERE ticket_messages_fts MATCH ? AND rowid < ? ORDER BY rowid DESC "
-                "LIMIT ?) f JOIN ticket_messages m ON m.id = f.rowid",
-                (match, before, 2 * limit))
+            page: list[sqlite3.Row] = []
+            if floor is not None:
+                page = await self._rows(
+                    "SELECT f.rowid, m.ticket_id FROM (SELECT rowid FROM ticket_messages_fts "
+                    "WHERE ticket_messages_fts MATCH ? AND rowid < ? AND rowid > ? "
+                    "ORDER BY rowid DESC LIMIT ?) f JOIN ticket_messages m ON m.id = f.rowid",
+                    (match, before, floor, 2 * limit))
+                if len(page) == 2 * limit:
+                    before = min(int(row[0]) for row in page)
+                else:
+                    floor = None
+            if floor is None and older and len(page) < 2 * limit:
+                more, older = older[:2 * limit - len(page)], older[2 * limit - len(page):]
+                marks = ", ".join("?" for _ in more)
+                page += await self._rows(
+                    f"SELECT id, ticket_id FROM ticket_messages WHERE id IN ({marks})", more)
             from_messages.update(int(row[1]) for row in page)
             read += len(page)
             if len(page) < 2 * limit:
                 break
-            before = min(int(row[0]) for row in page)
         newest = sorted(set(found) | from_messages, reverse=True)[:limit]
         if not newest:
             return []

@@ -115,3 +115,52 @@ async def test_random_strings_of_query_syntax_never_raise(store: Store) -> None:
         words = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12)))
                  for _ in range(rng.randrange(1, 10))]
         assert isinstance(await store.search_tickets(words), list)
+
+
+def _messages(ticket: int, *bodies: str) -> Callable[[Tx], None]:
+    def write(tx: Tx) -> None:
+        for body in bodies:
+            tx.add_message(ticket_id=ticket, author_kind="customer", author_id="1",
+                           author_name="Ola", body=body, now=NOW)
+
+    return write
+
+
+async def test_words_that_meet_only_in_an_old_message_find_its_ticket(store: Store) -> None:
+    # Many newer messages hold one of the words or the other, never both: the search must
+    # still reach the one old message that holds both (and no ticket where they never meet).
+    old = await store.write(_ticket("Dostawa", {}, "Paczka zgubiona przez kuriera wczoraj"))
+    for i in range(60):
+        ticket = await store.write(_ticket(f"Sprawa {i}", {}, "paczka jest uszkodzona"))
+        await store.write(_messages(ticket, "zgubiona karta", "paczka dotarła", "nic"))
+    assert await _ids(store, "paczka", "zgubiona") == [old]
+    assert await _ids(store, "zgubiona", "paczka") == [old]
+    assert await _ids(store, "paczka", "zgubiona", "wczoraj") == [old]
+    assert await _ids(store, "paczka", "zgubiona", "dzisiaj") == []
+
+
+@pytest.mark.parametrize("matching", [1, 9, 10, 11, 19, 20, 21, 35, 120])
+@pytest.mark.parametrize("limit", [1, 3, 10])
+async def test_many_matches_give_the_newest_tickets_first(tmp_path: Path, matching: int,
+                                                         limit: int) -> None:
+    # Whatever the number of matching messages around ``limit`` and its page of twice that,
+    # the newest matching tickets come back, newest first, each really holding both words.
+    async with Store(tmp_path / "db.sqlite3") as store:
+        holding: list[int] = []
+        for i in range(matching):
+            noise = await store.write(_ticket(f"Inne {i}", {}, "tylko paczka tutaj"))
+            await store.write(_messages(noise, "sama zgubiona"))
+            holding.append(await store.write(_ticket(f"Sprawa {i}", {}, "dzień dobry",
+                                                     "paczka zgubiona, proszę o pomoc")))
+        found = [t.id for t in await store.search_tickets(["paczka", "zgubiona"], limit=limit)]
+        assert found == sorted(holding, reverse=True)[:limit]
+        assert await store.search_tickets(["paczka", "zgubiona"], limit=0) == []
+
+
+async def test_a_ticket_with_many_matching_messages_is_listed_once_among_older_ones(
+        store: Store) -> None:
+    older = [await store.write(_ticket(f"Sprawa {i}", {}, "paczka zgubiona")) for i in range(4)]
+    busy = await store.write(_ticket("Długa sprawa", {}))
+    for i in range(45):
+        await store.write(_messages(busy, f"paczka nadal zgubiona, dzień {i}"))
+    assert await _ids(store, "paczka", "zgubiona") == [busy, *reversed(older)]
