@@ -59,7 +59,7 @@ class Poller:
         self._task = asyncio.create_task(self._run(), name="telegram-polling")
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Finish the update in hand, then tell Telegram what was stored."""
+        """Finish the batch in hand, then tell Telegram what was stored."""
         self._stop.set()
         if self._task is not None:
             try:
@@ -124,9 +124,9 @@ class Poller:
                 taken += 1
 
         async def chain(positions: list[int]) -> None:
+            # A stop lets the batch in hand finish: it is already here, and storing it takes
+            # milliseconds (stop() waits for it, with a time limit).
             for position in positions:
-                if self._stop.is_set():
-                    return
                 try:
                     await self.receiver.receive(batch[position])
                 except Exception as exc:
