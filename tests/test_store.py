@@ -187,3 +187,35 @@ async def test_the_wal_is_copied_back_in_the_background(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.1)
         assert path.stat().st_size > before + 200_000
+
+
+async def test_a_store_from_before_migration_6_keeps_its_search_index_sound(
+        tmp_path: Path) -> None:
+    from storage.migrate import _statements, available
+
+    path = tmp_path / "db.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, _, script in available():
+        if number > 5:
+            break
+        for statement in _statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+    # Indexed by the old per-row trigger.
+    conn.execute("INSERT INTO customers (platform, platform_user_id, chat_id, created_at) "
+                 "VALUES ('telegram', '1', '1', ?)", (NOW.isoformat(),))
+    conn.execute("INSERT INTO tickets (customer_id, category, subject, fields, status, priority,"
+                 " created_at, updated_at) VALUES (1, 'orders', 'Paczka', '{}', 'open', "
+                 "'normal', ?, ?)", (NOW.isoformat(), NOW.isoformat()))
+    conn.execute("INSERT INTO ticket_messages (ticket_id, author_kind, body, created_at) "
+                 "VALUES (1, 'customer', 'reklamacja', ?)", (NOW.isoformat(),))
+    conn.close()
+    async with Store(path) as store:
+        assert store.schema_version == latest_version()
+        await store.write(_say(1, "kurier"))
+        old = (await store.ticket_messages(1))[0].id
+        await store.write(lambda tx: tx.update_message(old, body="zwrot"))
+        assert [t.id for t in await store.search_tickets(["kurier"])] == [1]
+        assert [t.id for t in await store.search_tickets(["zwrot"])] == [1]
+        assert await store.search_tickets(["reklamacja"]) == []
+    _index_is_sound(path)
