@@ -55,18 +55,18 @@ def _keep(conv: Conversation, event: CustomerEvent, *, announce: bool) -> None:
     if not text and not files:
         return  # a button press or a command: nothing the customer wrote to keep
     customer, tx, now = conv.customer, conv.tx, conv.turn.now
-    active = tx.customer_tickets(customer.id, active_only=True, limit=1)
+    active = tx.active_ticket_statuses(customer.id, limit=1)
     if not active:
         tx.hold_message(customer.id, text, attachments_to_json(files), event.event_id, now)
         return
-    ticket = active[0]
+    ticket_id, _ = active[0]
     message_id = tx.add_message(
-        ticket_id=ticket.id, author_kind=AuthorKind.CUSTOMER, author_id=str(customer.id),
+        ticket_id=ticket_id, author_kind=AuthorKind.CUSTOMER, author_id=str(customer.id),
         author_name=customer.display_name, body=text,
         attachments_json=attachments_to_json(files), event_id=event.event_id, now=now)
-    conv.turn.tell_desk(ticket.id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
+    conv.turn.tell_desk(ticket_id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
     if announce:
-        conv.turn.tell_desk(ticket.id, DeskEvent.ALERT, text=Text("desk-throttled", {
-            "id": ticket.id, "name": customer.display_name,
+        conv.turn.tell_desk(ticket_id, DeskEvent.ALERT, text=Text("desk-throttled", {
+            "id": ticket_id, "name": customer.display_name,
             "per_minute": conv.config.messages_per_minute,
         }))

@@ -35,6 +35,7 @@ from storage.records import (
 from storage.tx import (
     ACTIVE_STATUSES_SQL,
     CUSTOMER_BY_ID,
+    CUSTOMER_BY_IDENTITY,
     EVENTS_OF_TICKET,
     MESSAGES_OF_TICKET,
     PRIORITY_RANK_SQL,
@@ -306,10 +307,7 @@ class Store:
 
     async def customer_by_identity(self, platform: str,
                                    user_id: str) -> CustomerRecord | None:
-        rows = await self._rows(
-            "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?",
-            (platform, user_id),
-        )
+        rows = await self._rows(CUSTOMER_BY_IDENTITY, (platform, user_id))
         return CustomerRecord.from_row(rows[0]) if rows else None
 
     async def conversation(self, customer_id: int) -> ConversationRecord | None:

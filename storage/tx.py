@@ -28,7 +28,7 @@ ACTIVE_STATUSES_SQL = "('new', 'open', 'waiting')"
 
 TICKET_BY_ID = "SELECT * FROM tickets WHERE id = ?"
 CUSTOMER_BY_ID = "SELECT * FROM customers WHERE id = ?"
-_CUSTOMER_BY_IDENTITY = "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?"
+CUSTOMER_BY_IDENTITY = "SELECT * FROM customers WHERE platform = ? AND platform_user_id = ?"
 MESSAGES_OF_TICKET = "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id"
 EVENTS_OF_TICKET = "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"
 
@@ -81,7 +81,7 @@ class Tx:
         return CustomerRecord.from_row(row) if row else None
 
     def customer_by_identity(self, platform: str, user_id: str) -> CustomerRecord | None:
-        row = self._conn.execute(_CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
+        row = self._conn.execute(CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
         return CustomerRecord.from_row(row) if row else None
 
     def upsert_customer(
@@ -98,7 +98,7 @@ class Tx:
         """The customer behind an event, created on first contact and kept up to date (an
         empty name or a missing locale or time zone never erases a known one)."""
         # Read first: the row rarely changes, and an upsert would rewrite it every event.
-        row = self._conn.execute(_CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
+        row = self._conn.execute(CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
         if row is None:
             row = self._conn.execute(
                 "INSERT INTO customers (platform, platform_user_id, chat_id, display_name, "
