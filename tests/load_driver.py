@@ -42,6 +42,7 @@ from adapters.telegram.text import escape, split_html
 from bot.actions import CustomerMessage, from_json
 from bot.i18n import Translator
 from bot.settings import PROJECT_ROOT
+from tests.local_network import PROXY_VARIABLES
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.telegram_api import SentMessage, TelegramStandIn
 
@@ -56,8 +57,6 @@ AGENTS = "CAGENTS01"
 AGENT_USERS = {"UAGENTANNA": "Anna Nowak", "UAGENTBOB": "Bob Smith"}
 CUSTOMER_BASE = 710_000  # Telegram user ids of the load's customers: CUSTOMER_BASE + n
 
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                   "all_proxy")
 REPORT_DIR_VARIABLE = "RELIABILITY_REPORT_DIR"  # where write_report also puts its JSON
 
 _TICKET_NUMBER = re.compile(r"Przyjęliśmy zgłoszenie nr (\d+)\.")

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from adapters.slack.app import SlackApp
 from adapters.slack.client import ChannelPacer
 from bot.events import Attachment
@@ -26,18 +24,6 @@ from tests.standins.slack_api import Message, SlackStandIn
 SECRET = "test-signing-secret"
 AGENTS = "CAGENTS"
 ANNA, BOB, EVE = "UANNA", "UBOB", "UEVE"  # two agents, and someone who is not one
-
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                   "all_proxy")
-
-
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk passes HTTP(S)_PROXY to aiohttp itself, which then ignores NO_PROXY."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
 
 def populate(slack: SlackStandIn) -> None:
     slack.channel_members[AGENTS] = {ANNA, BOB, slack.bot_user_id}

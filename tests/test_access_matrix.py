@@ -50,7 +50,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings, SlackSettings
 from supportbot.app import open_runtime
 from tests.load_driver import record_case
-from tests.slack_harness import AGENTS, ANNA, EVE, SECRET, no_proxy, populate
+from tests.slack_harness import AGENTS, ANNA, EVE, SECRET, populate
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.telegram_api import TelegramStandIn
 from tests.telegram_harness import settings_for, shared_config
@@ -61,10 +61,7 @@ WEBHOOK_SECRET = "matrix-webhook-secret"
 MISSING = 999  # a ticket number nobody has
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 @dataclass

@@ -19,8 +19,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.load_driver import (
     SLACK_BOT_TOKEN,
     TELEGRAM_TOKEN,
@@ -35,12 +33,6 @@ CUSTOMERS = 50
 KILLS = 4
 AGENT_REPLIES = 3
 LOOKUPS = 30  # /status, /tickets, /help after the intake and the follow-up
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_doubles_only_what_was_in_flight(

@@ -27,7 +27,7 @@ import pytest
 import supportbot.app
 from storage.store import Store
 from tests.load_driver import clean_environment, record_case
-from tests.slack_harness import AGENTS, ANNA, SECRET, no_proxy
+from tests.slack_harness import AGENTS, ANNA, SECRET
 from tests.standins.telegram_api import TelegramStandIn
 from tests.telegram_harness import USER, running_bot
 from tests.test_platform_faults import World, world
@@ -36,10 +36,7 @@ REPORT = "database_faults"
 LONG_TEXT = "Opis szczegółów, który zajmuje sporo miejsca w bazie. " * 250  # ~14 kB
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 async def count(store: Store, sql: str, *params: object) -> int:

@@ -31,12 +31,6 @@ NO_PINGS: dict[str, list[str]] = {"parse": []}
 DESCRIBE_EN = "Describe the problem exactly: what you tried, what happened, and what you expected."
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 async def stand_in() -> AsyncIterator[DiscordStandIn]:
     async with DiscordStandIn() as server:

@@ -23,7 +23,6 @@ from tests.slack_harness import (
     ANNA,
     SlackCustomer,
     message_text,
-    no_proxy,
     rendered,
     running_desk,
 )
@@ -46,10 +45,7 @@ HOSTILE_NAME = "Jan* <!channel> `x` <@UANNA>"
 SLACK_SPECIAL = re.compile(r"<[!@#]|<https?:|<mailto:")
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 def all_slack_text(message: Message) -> str:

@@ -34,7 +34,6 @@ from tests.slack_harness import (
     SECRET,
     SlackCustomer,
     fill_account_form,
-    no_proxy,
     populate,
     running_desk,
 )
@@ -48,10 +47,7 @@ REPORT = "platform_faults"
 BASE_DELAY = 0.2
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 @dataclass

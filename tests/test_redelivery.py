@@ -25,7 +25,7 @@ from tests.discord_world import USER as DISCORD_USER
 from tests.discord_world import discord_world
 from tests.harness import Harness, RecordingChannel, new_event_id
 from tests.load_driver import record_case
-from tests.slack_harness import AGENTS, ANNA, no_proxy, running_desk
+from tests.slack_harness import AGENTS, ANNA, running_desk
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.telegram_api import TelegramStandIn
@@ -35,10 +35,7 @@ from tests.test_engine_lifecycle import open_account_ticket
 REPORT = "redelivery"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 @pytest.fixture

@@ -52,12 +52,6 @@ SECRETS = (TELEGRAM_TOKEN, TELEGRAM_SHAPED, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SI
 CLOSED = "http://127.0.0.1:9"  # nothing listens there: connection refused
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
 def every_app(database: Path, **overrides: str) -> dict[str, str]:
     """All three apps on, every secret set; nothing reachable unless overridden."""
     values = {

@@ -16,8 +16,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from tests.load_driver import (
     SLACK_BOT_TOKEN,
     TELEGRAM_TOKEN,
@@ -37,12 +35,6 @@ CUSTOMERS = 8
 COMMANDS = ("/start", "/help", "/tickets", "/help")
 STOP_WITHIN = 15.0  # seconds from SIGTERM to exit
 SLACK_CUSTOMER = "UKASIA01"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
 
 def outbox_state(database: Path) -> tuple[int, int]:

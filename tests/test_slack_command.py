@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.slack_harness import ANNA, BOB, EVE, Desk, no_proxy, running_desk
+from tests.slack_harness import ANNA, BOB, EVE, Desk, running_desk
 from tests.standins.slack_api import SlackStandIn
 from tests.test_engine_lifecycle import open_account_ticket
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
 
 
 @pytest.fixture

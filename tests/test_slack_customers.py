@@ -15,16 +15,10 @@ from tests.slack_harness import (
     SlackCustomer,
     fill_account_form,
     message_text,
-    no_proxy,
     running_desk,
 )
 from tests.standins.slack_api import SlackStandIn
 from tests.test_engine_lifecycle import open_account_ticket
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
 
 
 @pytest.fixture

@@ -10,14 +10,9 @@ import pytest
 
 from bot.model import Status
 from storage.store import StoreError
-from tests.slack_harness import AGENTS, ANNA, message_text, no_proxy, running_desk
+from tests.slack_harness import AGENTS, ANNA, message_text, running_desk
 from tests.standins.slack_api import SlackStandIn
 from tests.test_engine_lifecycle import open_account_ticket
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
 
 
 async def test_socket_mode_carries_replies_buttons_and_commands(tmp_path: Path) -> None:

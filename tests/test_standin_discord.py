@@ -145,12 +145,6 @@ async def running(client: discord.Client, stand_in: DiscordStandIn) -> AsyncIter
             await asyncio.wait_for(task, timeout=5.0)
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 async def stand_in() -> AsyncIterator[DiscordStandIn]:
     async with DiscordStandIn() as server:

@@ -21,19 +21,6 @@ from tests.standins.slack_api import SlackStandIn
 
 SECRET = "test-signing-secret"
 
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                   "all_proxy")
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    # slack-sdk reads HTTP(S)_PROXY itself and passes it to aiohttp explicitly, which ignores
-    # NO_PROXY: the variables must go.
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
 
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackStandIn]:

@@ -50,14 +50,7 @@ Builder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
 USER = 4242
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """httpx honours HTTP(S)_PROXY; everything here is on 127.0.0.1."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    # PTB 22.8 warns (PTBDeprecationWarning) whenever a RetryAfter is *built* unless this is
-    # set; with it, RetryAfter.retry_after is a timedelta.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 @pytest.fixture

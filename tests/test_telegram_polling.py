@@ -21,15 +21,10 @@ from adapters.telegram.polling import chat_of
 from bot.engine import Outcome
 from bot.events import CustomerEvent, CustomerText
 from storage.store import StoreError
-from tests.slack_harness import no_proxy
 from tests.standins.telegram_api import TelegramStandIn
 from tests.telegram_harness import Rig, running_bot
 
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    no_proxy(monkeypatch)
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+pytestmark = pytest.mark.usefixtures("ptb_timedelta")
 
 
 @pytest.fixture
