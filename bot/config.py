@@ -28,6 +28,8 @@ class EngineConfig:
     priority_customers: tuple[str, ...] = ()  # fnmatch patterns over "platform:user_id"
     supervisor: str = ""
     messages_per_minute: int = 20
+    # Follow-ups within this time of the customer's previous one go in without a confirmation.
+    follow_up_quiet: timedelta = timedelta(minutes=5)
     max_open_tickets: int = 5
     auto_close_after: timedelta = timedelta(days=7)
     auto_assign: bool = False

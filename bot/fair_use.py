@@ -55,11 +55,11 @@ def _keep(conv: Conversation, event: CustomerEvent, *, announce: bool) -> None:
     if not text and not files:
         return  # a button press or a command: nothing the customer wrote to keep
     customer, tx, now = conv.customer, conv.tx, conv.turn.now
-    active = tx.active_ticket_statuses(customer.id, limit=1)
+    active = tx.active_tickets(customer.id, limit=1)
     if not active:
         tx.hold_message(customer.id, text, attachments_to_json(files), event.event_id, now)
         return
-    ticket_id, _ = active[0]
+    ticket_id = active[0].id
     message_id = tx.add_message(
         ticket_id=ticket_id, author_kind=AuthorKind.CUSTOMER, author_id=str(customer.id),
         author_name=customer.display_name, body=text,

@@ -3,6 +3,8 @@ which, a resolved one reopens, none leads to self-service (linked to a closed on
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.actions import (
     Button,
     DeskEvent,
@@ -21,6 +23,7 @@ from bot.text import shorten
 PICK_TICKET = "pick_ticket"
 
 
+
 class FollowUps:
     def __init__(self, conv: Conversation, intake: Intake, self_service: SelfService) -> None:
         self.conv = conv
@@ -30,9 +33,11 @@ class FollowUps:
     def route(self, text: str, attachments: tuple[Attachment, ...], event_id: str) -> None:
         """A message outside any form: put it where it belongs."""
         conv = self.conv
-        active = conv.tx.active_ticket_statuses(conv.customer.id, limit=6)
+        active = conv.tx.active_tickets(conv.customer.id, limit=6)
         if len(active) == 1:
-            self.add(*active[0], text, attachments, event_id)
+            ticket = active[0]
+            self.add(ticket.id, ticket.status, text, attachments, event_id,
+                     previous=ticket.customer_wrote_at)
             return
         if active:
             conv.set_state(PICK_TICKET, {
@@ -58,23 +63,30 @@ class FollowUps:
             self.self_service.ask(text, related=related)
 
     def add(self, ticket_id: int, status: str, text: str, attachments: tuple[Attachment, ...],
-            event_id: str | None, *, reopened: bool = False) -> None:
-        """Add a message to an active ticket (status: as it stands before the message)."""
+            event_id: str | None, *, reopened: bool = False,
+            previous: datetime | None = None) -> None:
+        """Add a message to an active ticket (status: as it stands before the message;
+        previous: the customer's last message in it, when known)."""
         conv = self.conv
+        now = conv.turn.now
         message_id = conv.tx.add_message(
             ticket_id=ticket_id, author_kind=AuthorKind.CUSTOMER,
             author_id=str(conv.customer.id), author_name=conv.customer.display_name,
             body=text, attachments_json=attachments_to_json(attachments), event_id=event_id,
-            now=conv.turn.now,
+            now=now,
         )
         waiting = conv.tx.ticket(ticket_id) if status == Status.WAITING else None
         if waiting is not None:
             conv.turn.set_status(waiting, Status.OPEN, conv.actor)
-        else:
-            conv.tx.update_ticket(ticket_id, conv.turn.now)
+        conv.tx.update_ticket(ticket_id, now, customer_wrote_at=now)
         conv.turn.tell_desk(ticket_id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
-        key = "ticket-reopened-by-reply" if reopened else "follow-up-added"
-        conv.say(Text(key, {"id": ticket_id}), ticket_id=ticket_id)
+        if reopened:
+            conv.say(Text("ticket-reopened-by-reply", {"id": ticket_id}), ticket_id=ticket_id)
+        elif previous is None or now - previous >= conv.config.follow_up_quiet:
+            # A customer often writes in bursts of short lines: the first is confirmed, the
+            # rest go in silently. Ten confirmations of ten lines are noise, and on Telegram
+            # each would take the chat's one message a second ahead of an agent's reply.
+            conv.say(Text("follow-up-added", {"id": ticket_id}), ticket_id=ticket_id)
 
     def pick(self, arg: str) -> None:
         conv = self.conv

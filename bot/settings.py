@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     served_outside_hours: list[str] = Field(default_factory=lambda: ["urgent"])
     supervisor: str = ""
     messages_per_minute: int = Field(default=20, ge=1)
+    follow_up_quiet_minutes: float = Field(default=5, ge=0)
     max_open_tickets: int = Field(default=5, ge=1)
     auto_close_days: float = Field(default=7, gt=0)
     auto_assign: bool = False

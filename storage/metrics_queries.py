@@ -37,4 +37,4 @@ def connection(tx: Tx) -> sqlite3.Connection:
     ``Tx`` keeps it private so the core cannot write raw SQL; modules inside ``storage/``
     (metrics, privacy) are the store's own code and may.
     """
-    return tx._conn
+    return tx.raw_connection()

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # The last moment formatted, with its text: one event stores its "now" several times (the
 # dedup row, the message, the outbox rows), and formatting is most of a row's Python cost.
@@ -64,6 +64,14 @@ class CustomerRecord:
             throttled_at=from_iso(row["throttled_at"]),
             timezone=row["timezone"],
         )
+
+
+class ActiveTicket(NamedTuple):
+    """What routing a customer's message needs of one of their active tickets."""
+
+    id: int
+    status: str
+    customer_wrote_at: datetime | None  # the customer's last message in it
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from storage.tx import (
     TICKET_BY_ID,
     Tx,
 )
+from storage.writer_cache import WriterCache
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class Store:
         self._max_batch = max_batch
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._writer: sqlite3.Connection | None = None
+        self._cache = WriterCache()  # used only on the writer thread
         self._reader: aiosqlite.Connection | None = None
         # A plain deque and one wake-up event: asyncio.Queue's bookkeeping per put and get
         # cost about as much as a small SQL statement, for every event.
@@ -244,15 +246,27 @@ class Store:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
+            # Let the callers just answered run on to their next write before the next batch
+            # starts. Run meanwhile, their Python and the writer's contend for the GIL at
+            # every SQLite call (the 2,000-customer throughput benchmark: writer ~177 -> ~136
+            # µs per event), and the next batch would hold fewer of their writes.
+            await asyncio.sleep(0)
 
     def _run_batch(self, fns: Sequence[Callable[[Tx], Any]]) -> list[tuple[bool, Any]]:
         conn = self._writer
         if conn is None:
             return [(False, StoreClosed("the ticket store is closed"))] * len(fns)
-        tx = Tx(conn)
+        cache = self._cache
+        tx = Tx(conn, cache)
         outcomes: list[tuple[bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
+            # Another program committed since the last batch: what the writer remembers may
+            # be stale (an own commit or a checkpoint leaves this number as it is).
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != cache.data_version:
+                cache.clear()
+                cache.data_version = version
             for fn in fns:
                 conn.execute("SAVEPOINT event")
                 try:
@@ -261,12 +275,14 @@ class Store:
                     raise  # locked, full or broken: the whole batch fails, below
                 except Exception as exc:
                     conn.execute("ROLLBACK TO event")
+                    cache.clear()  # it may hold what the rolled-back event changed
                     outcomes.append((False, exc))
                 conn.execute("RELEASE event")
             if tx.added_messages:
                 _index_new_messages(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
+            cache.clear()
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")

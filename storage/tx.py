@@ -12,14 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from storage.records import (
+    ActiveTicket,
     ConversationRecord,
     CustomerRecord,
     MessageRecord,
     TicketEventRecord,
     TicketRecord,
     TimerRecord,
+    from_iso,
     to_iso,
 )
+from storage.writer_cache import ACTIVE_KEPT, WriterCache
 
 PRIORITY_RANK_SQL = (
     "CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END"
@@ -36,6 +39,7 @@ _TICKET_COLUMNS = frozenset({
     "category", "subject", "fields", "status", "priority", "assignee_id", "assignee_name",
     "first_response_due", "first_response_at", "resolved_at", "closed_at", "overdue_at",
     "escalated_at", "reminded_at", "rating", "rating_comment", "related_ticket_id",
+    "customer_wrote_at",
 })
 
 
@@ -50,12 +54,21 @@ def _sql_value(value: Any) -> Any:
 class Tx:
     """One open write transaction; valid only inside ``Store.write``."""
 
-    __slots__ = ("_conn", "added_messages")
+    __slots__ = ("_cache", "_conn", "added_messages")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cache: WriterCache) -> None:
         self._conn = conn
+        # The writer's memory of customers, conversations and active tickets (see
+        # storage/writer_cache.py); every method here that changes them keeps it true.
+        self._cache = cache
         # Set when a message was inserted: the writer then indexes the batch's new messages.
         self.added_messages = False
+
+    def raw_connection(self) -> sqlite3.Connection:
+        """The connection itself, for storage's own query modules (privacy, metrics). What they
+        change is not tracked, so the writer's cache is forgotten."""
+        self._cache.clear()
+        return self._conn
 
     # -- inbound dedup -------------------------------------------------------------------------
     def mark_processed(self, event_id: str, now: datetime) -> bool:
@@ -77,12 +90,23 @@ class Tx:
 
     # -- customers -----------------------------------------------------------------------------
     def customer(self, customer_id: int) -> CustomerRecord | None:
+        known = self._cache.customer_by_id(customer_id)
+        if known is not None:
+            return known
         row = self._conn.execute(CUSTOMER_BY_ID, (customer_id,)).fetchone()
-        return CustomerRecord.from_row(row) if row else None
+        return self._keep_customer(row) if row else None
 
     def customer_by_identity(self, platform: str, user_id: str) -> CustomerRecord | None:
+        known = self._cache.customer(platform, user_id)
+        if known is not None:
+            return known
         row = self._conn.execute(CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
-        return CustomerRecord.from_row(row) if row else None
+        return self._keep_customer(row) if row else None
+
+    def _keep_customer(self, row: sqlite3.Row) -> CustomerRecord:
+        customer = CustomerRecord.from_row(row)
+        self._cache.keep_customer(customer)
+        return customer
 
     def upsert_customer(
         self,
@@ -98,40 +122,49 @@ class Tx:
         """The customer behind an event, created on first contact and kept up to date (an
         empty name or a missing locale or time zone never erases a known one)."""
         # Read first: the row rarely changes, and an upsert would rewrite it every event.
-        row = self._conn.execute(CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
-        if row is None:
-            row = self._conn.execute(
+        customer = self.customer_by_identity(platform, user_id)
+        if customer is None:
+            return self._keep_customer(self._conn.execute(
                 "INSERT INTO customers (platform, platform_user_id, chat_id, display_name, "
                 "locale, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (platform, user_id, chat_id, display_name, locale, timezone, to_iso(now)),
-            ).fetchone()
-            return CustomerRecord.from_row(row)
-        known = (row["chat_id"], row["display_name"], row["locale"], row["timezone"])
+            ).fetchone())
+        known = (customer.chat_id, customer.display_name, customer.locale, customer.timezone)
         wanted = (chat_id, display_name or known[1], locale or known[2], timezone or known[3])
-        if wanted != known:
-            row = self._conn.execute(
-                "UPDATE customers SET chat_id = ?, display_name = ?, locale = ?, timezone = ? "
-                "WHERE id = ? RETURNING *", (*wanted, row["id"])).fetchone()
-        return CustomerRecord.from_row(row)
+        if wanted == known:
+            return customer
+        return self._keep_customer(self._conn.execute(
+            "UPDATE customers SET chat_id = ?, display_name = ?, locale = ?, timezone = ? "
+            "WHERE id = ? RETURNING *", (*wanted, customer.id)).fetchone())
 
     def set_customer_language(self, customer_id: int, language: str) -> None:
         self._conn.execute(
             "UPDATE customers SET language = ? WHERE id = ?", (language, customer_id)
         )
+        self._cache.forget_customer(customer_id)
 
     def set_customer_blocked(self, customer_id: int, blocked: bool) -> None:
         self._conn.execute(
             "UPDATE customers SET blocked = ? WHERE id = ?", (int(blocked), customer_id)
         )
+        self._cache.forget_customer(customer_id)
 
     def set_customer_rate(self, customer_id: int, tokens: float, updated_at: datetime,
                           throttled_at: datetime | None) -> None:
+        updated_text = to_iso(updated_at)
+        throttled_text = to_iso(throttled_at) if throttled_at else None
         self._conn.execute(
             "UPDATE customers SET rate_tokens = ?, rate_updated_at = ?, throttled_at = ? "
-            "WHERE id = ?",
-            (tokens, to_iso(updated_at), to_iso(throttled_at) if throttled_at else None,
-             customer_id),
-        )
+            "WHERE id = ?", (tokens, updated_text, throttled_text, customer_id))
+        known = self._cache.customer_by_id(customer_id)
+        if known is not None:
+            # Every message changes these, so the remembered row is brought up to date (as
+            # the store would read it back) rather than read again next time.
+            self._cache.keep_customer(CustomerRecord(
+                known.id, known.platform, known.platform_user_id, known.chat_id,
+                known.display_name, known.locale, known.language, known.blocked,
+                known.created_at, tokens, from_iso(updated_text), from_iso(throttled_text),
+                known.timezone))
 
     def count_active_tickets(self, customer_id: int) -> int:
         row = self._conn.execute(
@@ -151,14 +184,21 @@ class Tx:
 
     # -- conversation state --------------------------------------------------------------------
     def conversation(self, customer_id: int) -> ConversationRecord | None:
-        row = self._conn.execute(
-            "SELECT state, data FROM conversations WHERE customer_id = ?", (customer_id,)
-        ).fetchone()
-        return ConversationRecord(row["state"], json.loads(row["data"])) if row else None
+        conversations = self._cache.conversations
+        if customer_id in conversations:
+            stored = conversations[customer_id]
+        else:
+            row = self._conn.execute(
+                "SELECT state, data FROM conversations WHERE customer_id = ?", (customer_id,)
+            ).fetchone()
+            stored = (row[0], row[1]) if row else None
+            self._cache.keep_conversation(customer_id, stored)
+        return ConversationRecord(stored[0], json.loads(stored[1])) if stored else None
 
     def save_conversation(
         self, customer_id: int, state: str, data: dict[str, Any], now: datetime
     ) -> None:
+        text = json.dumps(data, ensure_ascii=False)
         self._conn.execute(
             """
             INSERT INTO conversations (customer_id, state, data, updated_at)
@@ -166,11 +206,13 @@ class Tx:
             ON CONFLICT (customer_id) DO UPDATE SET
                 state = excluded.state, data = excluded.data, updated_at = excluded.updated_at
             """,
-            (customer_id, state, json.dumps(data, ensure_ascii=False), to_iso(now)),
+            (customer_id, state, text, to_iso(now)),
         )
+        self._cache.keep_conversation(customer_id, (state, text))
 
     def clear_conversation(self, customer_id: int) -> None:
         self._conn.execute("DELETE FROM conversations WHERE customer_id = ?", (customer_id,))
+        self._cache.keep_conversation(customer_id, None)
 
     # -- tickets -------------------------------------------------------------------------------
     def insert_ticket(
@@ -198,6 +240,7 @@ class Tx:
             ),
         )
         assert cur.lastrowid is not None
+        self._cache.forget_active(customer_id)
         return cur.lastrowid
 
     def ticket(self, ticket_id: int) -> TicketRecord | None:
@@ -214,6 +257,19 @@ class Tx:
             f"UPDATE tickets SET {assignments}updated_at = ? WHERE id = ?",
             (*values, to_iso(now), ticket_id),
         )
+        if "status" in changes:
+            owner = self._cache.active_owner.get(ticket_id)
+            if owner is None and self._cache.active:
+                # A ticket not among the remembered active ones may be becoming active
+                # (reopened): whoever owns it has their list forgotten.
+                row = self._conn.execute("SELECT customer_id FROM tickets WHERE id = ?",
+                                         (ticket_id,)).fetchone()
+                owner = int(row[0]) if row else None
+            if owner is not None:
+                self._cache.forget_active(owner)
+        elif "customer_wrote_at" in changes:
+            self._cache.customer_wrote(
+                ticket_id, datetime.fromisoformat(to_iso(changes["customer_wrote_at"])))
 
     def customer_tickets(
         self, customer_id: int, *, active_only: bool = False, limit: int = 100, offset: int = 0
@@ -226,14 +282,20 @@ class Tx:
         ).fetchall()
         return [TicketRecord.from_row(r) for r in rows]
 
-    def active_ticket_statuses(self, customer_id: int, *, limit: int
-                               ) -> list[tuple[int, str]]:
-        """(id, status) of a customer's active tickets, newest first: routing a message needs
-        no more, and a whole record costs more to build than the query costs to run."""
-        rows = self._conn.execute(
-            f"SELECT id, status FROM tickets WHERE customer_id = ? AND status IN "
-            f"{ACTIVE_STATUSES_SQL} ORDER BY id DESC LIMIT ?", (customer_id, limit)).fetchall()
-        return [(int(row[0]), str(row[1])) for row in rows]
+    def active_tickets(self, customer_id: int, *, limit: int) -> list[ActiveTicket]:
+        """A customer's active tickets, newest first, as much as routing a message needs: a
+        whole record costs more to build than the query costs to run."""
+        known = self._cache.active.get(customer_id)
+        if known is None:
+            rows = self._conn.execute(
+                f"SELECT id, status, customer_wrote_at FROM tickets WHERE customer_id = ? "
+                f"AND status IN {ACTIVE_STATUSES_SQL} ORDER BY id DESC LIMIT ?",
+                (customer_id, max(limit, ACTIVE_KEPT))).fetchall()
+            known = tuple(ActiveTicket(int(row[0]), str(row[1]), from_iso(row[2]))
+                          for row in rows)
+            if len(known) < ACTIVE_KEPT:  # complete: every shorter LIMIT is answered from it
+                self._cache.keep_active(customer_id, known)
+        return list(known[:limit])
 
     def count_customer_tickets(self, customer_id: int) -> int:
         row = self._conn.execute(

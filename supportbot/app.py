@@ -67,6 +67,7 @@ def build_config(settings: Settings) -> EngineConfig:
         priority_customers=tuple(settings.priority_customers),
         supervisor=settings.supervisor,
         messages_per_minute=settings.messages_per_minute,
+        follow_up_quiet=timedelta(minutes=settings.follow_up_quiet_minutes),
         max_open_tickets=settings.max_open_tickets,
         auto_close_after=timedelta(days=settings.auto_close_days),
         auto_assign=settings.auto_assign,

@@ -3,7 +3,7 @@ use, auto-close, satisfaction, canned replies and round-robin assignment."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -142,11 +142,13 @@ async def test_message_limit_survives_a_restart_and_loses_nothing(tmp_path: Path
     clock = FrozenClock()
     async with Harness(db, clock=clock) as h:
         await open_account_ticket(h)
-    async with Harness(db, clock=clock, messages_per_minute=3) as h:
+    quiet = timedelta(0)  # every follow-up confirmed: what this test counts are the throttled ones
+    async with Harness(db, clock=clock, messages_per_minute=3, follow_up_quiet=quiet) as h:
         for n in range(3):
             assert "Dopisano" in await h.say(f"wiadomość {n}")
         assert "dużo wiadomości naraz" in await h.say("wiadomość 3")
-    async with Harness(db, clock=clock, messages_per_minute=3) as h:  # restarted
+    async with Harness(db, clock=clock, messages_per_minute=3,
+                       follow_up_quiet=quiet) as h:  # restarted
         await h.send(CustomerText(new_event_id(), h.customer(), "wiadomość 4"))
         assert h.chat.delivered == []  # still throttled: no automatic reply, told once
         bodies = [m.body for m in await h.store.ticket_messages(1)]

@@ -120,6 +120,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         settings = Settings(
             _env_file=None, database=tmp_path / "db.sqlite3",  # type: ignore[call-arg]
             messages_per_minute=1000, telegram=base.telegram,
+            # Each follow-up is confirmed, so a scenario can wait for the answer to each one
+            # (a burst's single confirmation has tests of its own).
+            follow_up_quiet_minutes=0,
             slack=SlackSettings(enabled=True, bot_token=SecretStr(slack.bot_token),
                                 signing_secret=SecretStr(SECRET),
                                 agent_channel=AGENTS, api_base_url=slack.api_url,

@@ -369,8 +369,18 @@ async def test_files_of_every_kind_go_into_the_ticket(rig: Rig) -> None:
         lambda: tg.push_voice(USER),
         lambda: tg.push_video(USER),
     ]
-    for push in sent:
-        assert f"Dopisano do zgłoszenia nr {number}" in await rig.expect_reply(push)
+    # One confirmation for the burst (the first file); the next two go in without one.
+    assert f"Dopisano do zgłoszenia nr {number}" in await rig.expect_reply(sent[0])
+    seen = len(tg.messages_for(USER))
+    for push in sent[1:]:
+        push()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while len(await rig.runtime.store.ticket_messages(number)) < 1 + len(sent):
+        assert loop.time() < deadline, "the files did not reach the ticket"
+        await asyncio.sleep(0.02)
+    await rig.settle()
+    assert len(tg.messages_for(USER)) == seen
     follow_ups = (await rig.runtime.store.ticket_messages(number))[1:]
     files = [attachments_from_json(m.attachments)[0] for m in follow_ups]
     assert [(f.kind, f.name, f.mime_type) for f in files] == [
