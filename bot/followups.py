@@ -78,7 +78,7 @@ class FollowUps:
         waiting = conv.tx.ticket(ticket_id) if status == Status.WAITING else None
         if waiting is not None:
             conv.turn.set_status(waiting, Status.OPEN, conv.actor)
-        conv.tx.update_ticket(ticket_id, now, customer_wrote_at=now)
+        conv.tx.customer_wrote(ticket_id, now)
         conv.turn.tell_desk(ticket_id, DeskEvent.CUSTOMER_MESSAGE, message_id=message_id)
         if reopened:
             conv.say(Text("ticket-reopened-by-reply", {"id": ticket_id}), ticket_id=ticket_id)

@@ -2,8 +2,9 @@
 
 Writes go through a single writer thread. Each awaited call into SQLite costs a thread hop
 (about 100 µs here), so the writer takes every transaction function waiting at that moment and
-runs them all in one hop and one ``BEGIN IMMEDIATE`` transaction, each inside its own savepoint:
-a failing event rolls back alone, and no caller is answered before the batch has committed.
+runs them all in one hop and one ``BEGIN IMMEDIATE`` transaction: a failing event rolls back
+alone (the batch runs again with a savepoint per event), and no caller is answered before the
+batch has committed.
 Reads use a separate aiosqlite connection, so they never wait behind a write batch.
 """
 
@@ -206,7 +207,10 @@ class Store:
 
     # -- writes --------------------------------------------------------------------------------
     async def write(self, fn: Callable[[Tx], T]) -> T:
-        """Run ``fn`` in a write transaction; returns once that transaction has committed."""
+        """Run ``fn`` in a write transaction; returns once that transaction has committed.
+
+        ``fn`` may run twice (once more when another event of its batch fails), so it must
+        change nothing but the store through ``tx``."""
         if self._writer_task is None:
             raise StoreClosed("the ticket store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -256,39 +260,69 @@ class Store:
         conn = self._writer
         if conn is None:
             return [(False, StoreClosed("the ticket store is closed"))] * len(fns)
-        cache = self._cache
-        tx = Tx(conn, cache)
-        outcomes: list[tuple[bool, Any]] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            # Another program committed since the last batch: what the writer remembers may
-            # be stale (an own commit or a checkpoint leaves this number as it is).
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != cache.data_version:
-                cache.clear()
-                cache.data_version = version
-            for fn in fns:
-                conn.execute("SAVEPOINT event")
-                try:
-                    outcomes.append((True, fn(tx)))
-                except sqlite3.OperationalError:
-                    raise  # locked, full or broken: the whole batch fails, below
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO event")
-                    cache.clear()  # it may hold what the rolled-back event changed
-                    outcomes.append((False, exc))
-                conn.execute("RELEASE event")
-            if tx.added_messages:
-                _index_new_messages(conn)
-            conn.execute("COMMIT")
+            outcomes = self._apply(conn, fns, careful=False)
+            if outcomes is None:
+                outcomes = self._apply(conn, fns, careful=True)
+                assert outcomes is not None  # the careful run answers every event
         except sqlite3.Error as exc:
-            cache.clear()
+            self._cache.clear()
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             log.error("store write failed, %d events not stored: %s", len(fns), exc)
             error = StoreError(f"the ticket store could not save: {exc}")
             return [(False, error)] * len(fns)
+        return outcomes
+
+    def _apply(self, conn: sqlite3.Connection, fns: Sequence[Callable[[Tx], Any]], *,
+               careful: bool) -> list[tuple[bool, Any]] | None:
+        """The batch in one transaction. The first try runs the events one after another and
+        writes their new rows at the end, table by table. If one of them fails, it returns
+        None, having kept nothing, and the batch runs again carefully: each event in its own
+        savepoint, each row written when it is made, so the failing one rolls back alone.
+        (A single event is not run twice: failing alone is what the careful run would do.)
+        SQLite errors that are no event's fault (locked, full, I/O) fail the whole batch."""
+        cache = self._cache
+        tx = Tx(conn, cache, defer=not careful)
+        outcomes: list[tuple[bool, Any]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        # Another program committed since the last batch: what the writer remembers may be
+        # stale (an own commit or a checkpoint leaves this number as it is).
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != cache.data_version:
+            cache.clear()
+            cache.data_version = version
+        for fn in fns:
+            if careful:
+                conn.execute("SAVEPOINT event")
+            try:
+                outcomes.append((True, fn(tx)))
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:
+                cache.clear()  # it may hold what the failed event changed
+                if not careful:
+                    conn.execute("ROLLBACK")
+                    return [(False, exc)] if len(fns) == 1 else None
+                conn.execute("ROLLBACK TO event")
+                outcomes.append((False, exc))
+            if careful:
+                conn.execute("RELEASE event")
+        try:
+            tx.flush()
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.Error:
+            if careful:
+                raise
+            # A held-back row broke a constraint: the careful run finds whose it was.
+            cache.clear()
+            conn.execute("ROLLBACK")
+            return None
+        if tx.added_messages:
+            _index_new_messages(conn)
+        conn.execute("COMMIT")
         return outcomes
 
     async def _checkpoint_loop(self) -> None:

@@ -35,11 +35,22 @@ CUSTOMER_BY_IDENTITY = "SELECT * FROM customers WHERE platform = ? AND platform_
 MESSAGES_OF_TICKET = "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id"
 EVENTS_OF_TICKET = "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"
 
+# The rows every follow-up adds. In a batch's first try (see ``Tx.defer``) they are held back
+# and written at the end, one ``executemany`` per table: a table's rows then go into its B-trees
+# one after another instead of interleaved with five other tables' (about 40 % less SQLite time
+# for these rows on this machine). The id column is given: ``None`` lets SQLite pick it.
+_INSERT_MESSAGE = (
+    "INSERT INTO ticket_messages (id, ticket_id, author_kind, author_id, author_name, "
+    "internal, body, attachments, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (id, destination, recipient, ticket_id, message_id, payload, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+_CUSTOMER_WROTE = "UPDATE tickets SET customer_wrote_at = ?, updated_at = ? WHERE id = ?"
+
 _TICKET_COLUMNS = frozenset({
     "category", "subject", "fields", "status", "priority", "assignee_id", "assignee_name",
     "first_response_due", "first_response_at", "resolved_at", "closed_at", "overdue_at",
     "escalated_at", "reminded_at", "rating", "rating_comment", "related_ticket_id",
-    "customer_wrote_at",
 })
 
 
@@ -54,21 +65,66 @@ def _sql_value(value: Any) -> Any:
 class Tx:
     """One open write transaction; valid only inside ``Store.write``."""
 
-    __slots__ = ("_cache", "_conn", "added_messages")
+    __slots__ = ("_cache", "_conn", "_held", "_messages", "_next_ids", "_outbox", "_touches",
+                 "added_messages", "defer")
 
-    def __init__(self, conn: sqlite3.Connection, cache: WriterCache) -> None:
+    def __init__(self, conn: sqlite3.Connection, cache: WriterCache, *,
+                 defer: bool = False) -> None:
         self._conn = conn
         # The writer's memory of customers, conversations and active tickets (see
         # storage/writer_cache.py); every method here that changes them keeps it true.
         self._cache = cache
+        # Hold back new messages, outbox rows and "the customer wrote" marks until ``flush``
+        # (ids are then given here, after the largest in the table). Any statement that reads
+        # or changes those tables first writes what is held (``_synced``), so nothing in the
+        # transaction ever sees them missing.
+        self.defer = defer
+        self._held = False
+        self._messages: list[tuple[Any, ...]] = []
+        self._outbox: list[tuple[Any, ...]] = []
+        self._touches: list[tuple[Any, ...]] = []
+        self._next_ids: dict[str, int] = {}
         # Set when a message was inserted: the writer then indexes the batch's new messages.
         self.added_messages = False
+
+    def flush(self) -> None:
+        """Write the rows held back so far."""
+        self._held = False
+        conn = self._conn
+        if self._messages:
+            conn.executemany(_INSERT_MESSAGE, self._messages)
+            self._messages.clear()
+        if self._outbox:
+            conn.executemany(_INSERT_OUTBOX, self._outbox)
+            self._outbox.clear()
+        if self._touches:
+            conn.executemany(_CUSTOMER_WROTE, self._touches)
+            self._touches.clear()
+
+    @property
+    def _synced(self) -> sqlite3.Connection:
+        """The connection, once the rows held back are written: for statements on tickets,
+        their messages or the outbox."""
+        if self._held:
+            self.flush()
+        return self._conn
+
+    def _new_id(self, table: str) -> int:
+        next_id = self._next_ids.get(table)
+        if next_id is None:
+            # What SQLite itself would give (the largest id plus one); the writer holds the
+            # write lock, so nobody else adds a row meanwhile.
+            next_id = int(self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"
+                                             ).fetchone()[0])
+        self._next_ids[table] = next_id + 1
+        self._held = True
+        return next_id
 
     def raw_connection(self) -> sqlite3.Connection:
         """The connection itself, for storage's own query modules (privacy, metrics). What they
         change is not tracked, so the writer's cache is forgotten."""
         self._cache.clear()
-        return self._conn
+        return self._synced
 
     # -- inbound dedup -------------------------------------------------------------------------
     def mark_processed(self, event_id: str, now: datetime) -> bool:
@@ -244,7 +300,7 @@ class Tx:
         return cur.lastrowid
 
     def ticket(self, ticket_id: int) -> TicketRecord | None:
-        row = self._conn.execute(TICKET_BY_ID, (ticket_id,)).fetchone()
+        row = self._synced.execute(TICKET_BY_ID, (ticket_id,)).fetchone()
         return TicketRecord.from_row(row) if row else None
 
     def update_ticket(self, ticket_id: int, now: datetime, **changes: Any) -> None:
@@ -253,7 +309,7 @@ class Tx:
             raise ValueError(f"not ticket columns: {sorted(unknown)}")
         assignments = "".join(f"{name} = ?, " for name in changes)
         values = [_sql_value(v) for v in changes.values()]
-        self._conn.execute(
+        self._synced.execute(
             f"UPDATE tickets SET {assignments}updated_at = ? WHERE id = ?",
             (*values, to_iso(now), ticket_id),
         )
@@ -267,15 +323,23 @@ class Tx:
                 owner = int(row[0]) if row else None
             if owner is not None:
                 self._cache.forget_active(owner)
-        elif "customer_wrote_at" in changes:
-            self._cache.customer_wrote(
-                ticket_id, datetime.fromisoformat(to_iso(changes["customer_wrote_at"])))
+
+    def customer_wrote(self, ticket_id: int, now: datetime) -> None:
+        """The customer added a message to the ticket (it is updated, and a burst of follow-ups
+        is confirmed once)."""
+        text = to_iso(now)
+        if self.defer:
+            self._touches.append((text, text, ticket_id))
+            self._held = True
+        else:
+            self._conn.execute(_CUSTOMER_WROTE, (text, text, ticket_id))
+        self._cache.customer_wrote(ticket_id, datetime.fromisoformat(text))
 
     def customer_tickets(
         self, customer_id: int, *, active_only: bool = False, limit: int = 100, offset: int = 0
     ) -> list[TicketRecord]:
         where = f" AND status IN {ACTIVE_STATUSES_SQL}" if active_only else ""
-        rows = self._conn.execute(
+        rows = self._synced.execute(
             f"SELECT * FROM tickets WHERE customer_id = ?{where} ORDER BY id DESC "
             "LIMIT ? OFFSET ?",
             (customer_id, limit, offset),
@@ -317,17 +381,15 @@ class Tx:
         event_id: str | None = None,
         now: datetime,
     ) -> int:
-        cur = self._conn.execute(
-            """
-            INSERT INTO ticket_messages (ticket_id, author_kind, author_id, author_name,
-                                         internal, body, attachments, event_id, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            (ticket_id, author_kind, author_id, author_name, int(internal), body,
-             attachments_json, event_id, to_iso(now)),
-        )
-        assert cur.lastrowid is not None
+        row = [None, ticket_id, author_kind, author_id, author_name, int(internal), body,
+               attachments_json, event_id, to_iso(now)]
         self.added_messages = True
+        if self.defer:
+            row[0] = message_id = self._new_id("ticket_messages")
+            self._messages.append(tuple(row))
+            return message_id
+        cur = self._conn.execute(_INSERT_MESSAGE, row)
+        assert cur.lastrowid is not None
         return cur.lastrowid
 
     def add_ticket_event(
@@ -353,14 +415,14 @@ class Tx:
         )
 
     def ticket_messages(self, ticket_id: int) -> list[MessageRecord]:
-        rows = self._conn.execute(MESSAGES_OF_TICKET, (ticket_id,)).fetchall()
+        rows = self._synced.execute(MESSAGES_OF_TICKET, (ticket_id,)).fetchall()
         return [MessageRecord.from_row(r) for r in rows]
 
     def visible_history(self, ticket_id: int, limit: int
                         ) -> tuple[list[MessageRecord], list[TicketEventRecord], int]:
         """The newest ``limit`` customer-visible messages and status changes of a ticket, and
         how many there are in all: a long ticket's history is not read whole to show a page."""
-        messages = self._conn.execute(
+        messages = self._synced.execute(
             "SELECT * FROM ticket_messages WHERE ticket_id = ? AND internal = 0 "
             "ORDER BY id DESC LIMIT ?", (ticket_id, limit)).fetchall()
         events = self._conn.execute(
@@ -388,16 +450,17 @@ class Tx:
         now: datetime,
         message_id: int | None = None,
     ) -> int:
-        cur = self._conn.execute(
-            "INSERT INTO outbox (destination, recipient, ticket_id, message_id, payload, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (destination, recipient, ticket_id, message_id, payload, to_iso(now)),
-        )
+        row = [None, destination, recipient, ticket_id, message_id, payload, to_iso(now)]
+        if self.defer:
+            row[0] = outbox_id = self._new_id("outbox")
+            self._outbox.append(tuple(row))
+            return outbox_id
+        cur = self._conn.execute(_INSERT_OUTBOX, row)
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     def message_by_event(self, ticket_id: int, event_id: str) -> MessageRecord | None:
-        row = self._conn.execute(
+        row = self._synced.execute(
             "SELECT * FROM ticket_messages WHERE event_id = ? AND ticket_id = ?",
             (event_id, ticket_id),
         ).fetchone()
@@ -405,14 +468,14 @@ class Tx:
 
     def relays_of(self, message_id: int) -> list[sqlite3.Row]:
         """Outbox rows that carry a ticket message to the customer, oldest first."""
-        return self._conn.execute(
+        return self._synced.execute(
             "SELECT * FROM outbox WHERE message_id = ? AND destination != 'desk' ORDER BY id",
             (message_id,),
         ).fetchall()
 
     def replace_payload(self, outbox_id: int, payload: str) -> bool:
         """Change an outbox row not yet delivered; False when it is too late for that."""
-        cur = self._conn.execute(
+        cur = self._synced.execute(
             "UPDATE outbox SET payload = ? WHERE id = ? AND delivered_at IS NULL "
             "AND failed_at IS NULL",
             (payload, outbox_id),
@@ -420,7 +483,7 @@ class Tx:
         return cur.rowcount == 1
 
     def cancel_outbox(self, outbox_id: int, reason: str, now: datetime) -> bool:
-        cur = self._conn.execute(
+        cur = self._synced.execute(
             "UPDATE outbox SET failed_at = ?, error = ? WHERE id = ? AND delivered_at IS NULL "
             "AND failed_at IS NULL",
             (to_iso(now), reason, outbox_id),
@@ -429,29 +492,30 @@ class Tx:
 
     def update_message(self, message_id: int, *, body: str | None = None,
                        internal: bool | None = None) -> None:
+        conn = self._synced
         if body is not None:
-            self._conn.execute("UPDATE ticket_messages SET body = ? WHERE id = ?",
+            conn.execute("UPDATE ticket_messages SET body = ? WHERE id = ?",
                                (body, message_id))
         if internal is not None:
-            self._conn.execute("UPDATE ticket_messages SET internal = ? WHERE id = ?",
+            conn.execute("UPDATE ticket_messages SET internal = ? WHERE id = ?",
                                (int(internal), message_id))
 
     def mark_delivered(self, outbox_id: int, ref: str | None, now: datetime) -> None:
-        self._conn.execute(
+        self._synced.execute(
             "UPDATE outbox SET delivered_at = ?, delivered_ref = ?, attempts = attempts + 1 "
             "WHERE id = ?",
             (to_iso(now), ref, outbox_id),
         )
 
     def reschedule(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None:
-        self._conn.execute(
+        self._synced.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? "
             "WHERE id = ?",
             (to_iso(next_attempt_at), error, outbox_id),
         )
 
     def mark_failed(self, outbox_id: int, error: str, now: datetime) -> None:
-        self._conn.execute(
+        self._synced.execute(
             "UPDATE outbox SET attempts = attempts + 1, failed_at = ?, error = ? WHERE id = ?",
             (to_iso(now), error, outbox_id),
         )

@@ -104,5 +104,5 @@ class WriterCache:
         owner = self.active_owner.get(ticket_id)
         if owner is not None:
             self.active[owner] = tuple(
-                ticket._replace(customer_wrote_at=moment) if ticket.id == ticket_id else ticket
-                for ticket in self.active[owner])
+                ActiveTicket(ticket.id, ticket.status, moment) if ticket.id == ticket_id
+                else ticket for ticket in self.active[owner])
