@@ -19,7 +19,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -34,8 +34,9 @@ _CUSTOMER = (
     "SELECT c.id, c.chat_id, c.display_name, c.locale, c.blocked, c.rate_tokens, "
     "c.rate_updated_at, v.state FROM customers c LEFT JOIN conversations v "
     "ON v.customer_id = c.id WHERE c.platform = ? AND c.platform_user_id = ?")
-_ACTIVE = ("SELECT id, status FROM tickets WHERE customer_id = ? AND status IN "
-           "('new', 'open', 'waiting') ORDER BY id DESC LIMIT 2")
+_ACTIVE = ("SELECT id, status, customer_wrote_at FROM tickets WHERE customer_id = ? AND "
+           "status IN ('new', 'open', 'waiting') ORDER BY id DESC LIMIT 2")
+_QUIET = timedelta(minutes=5)  # the shipped SUPPORTBOT_FOLLOW_UP_QUIET_MINUTES
 _MESSAGE = (
     "INSERT INTO ticket_messages (ticket_id, author_kind, author_id, author_name, internal, "
     "body, attachments, event_id, created_at) VALUES (?, 'customer', ?, ?, 0, ?, '[]', ?, ?)")
@@ -68,20 +69,23 @@ def lean_follow_up(event: CustomerText, per_minute: int, tx: Tx) -> int:
     active = conn.execute(_ACTIVE, (customer_id,)).fetchall()
     if len(active) != 1:
         raise RuntimeError("the lean path covers customers with one open ticket")
-    ticket_id = active[0][0]
+    ticket_id, _, wrote_at = active[0]
     message_id = conn.execute(_MESSAGE, (ticket_id, str(customer_id), name, event.text,
                                          event.event_id, now)).lastrowid
     tx.added_messages = True  # the writer indexes it with the batch, as the engine's
-    conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (now, ticket_id))
+    conn.execute("UPDATE tickets SET customer_wrote_at = ?, updated_at = ? WHERE id = ?",
+                 (now, now, ticket_id))
     desk = to_json(DeskNotice(ticket_id=ticket_id, event=DeskEvent.CUSTOMER_MESSAGE,
                               message_id=message_id))
-    reply = to_json(CustomerMessage(platform=ref.platform, chat_id=ref.chat_id, language="pl",
-                                    texts=(Text("follow-up-added", {"id": ticket_id}),),
-                                    ticket_id=ticket_id))
-    conn.executemany(_OUTBOX, (("desk", f"desk:{ticket_id}", ticket_id, None, desk, now),
-                               (ref.platform, f"{ref.platform}:{ref.chat_id}", ticket_id, None,
-                                reply, now)))
-    return 2
+    rows = [("desk", f"desk:{ticket_id}", ticket_id, None, desk, now)]
+    if wrote_at is None or moment - from_iso(wrote_at) >= _QUIET:  # type: ignore[operator]
+        reply = to_json(CustomerMessage(
+            platform=ref.platform, chat_id=ref.chat_id, language="pl",
+            texts=(Text("follow-up-added", {"id": ticket_id}),), ticket_id=ticket_id))
+        rows.append((ref.platform, f"{ref.platform}:{ref.chat_id}", ticket_id, None, reply,
+                     now))
+    conn.executemany(_OUTBOX, rows)
+    return len(rows)
 
 
 async def rate(store: Store, make: Callable[[int, int], Callable[[Tx], Any]], customers: int,
@@ -148,15 +152,17 @@ def batched_follow_ups(db: str, customers: list[tuple[int, str, str, int]], text
                              f"{run}:{i}", now))
             desk = to_json(DeskNotice(ticket_id=ticket_id, event=DeskEvent.CUSTOMER_MESSAGE,
                                       message_id=next_message))
-            reply = to_json(CustomerMessage(platform=platform, chat_id=chat_id, language="pl",
-                                            texts=(Text("follow-up-added", {"id": ticket_id}),),
-                                            ticket_id=ticket_id))
             outbox.append((next_outbox, "desk", f"desk:{ticket_id}", ticket_id, desk, now))
-            outbox.append((next_outbox + 1, platform, f"{platform}:{chat_id}", ticket_id, reply,
-                           now))
-            touched.append((now, ticket_id))
+            next_outbox += 1
+            if i < len(customers):  # each customer's first follow-up is confirmed
+                reply = to_json(CustomerMessage(
+                    platform=platform, chat_id=chat_id, language="pl",
+                    texts=(Text("follow-up-added", {"id": ticket_id}),), ticket_id=ticket_id))
+                outbox.append((next_outbox, platform, f"{platform}:{chat_id}", ticket_id, reply,
+                               now))
+                next_outbox += 1
+            touched.append((now, now, ticket_id))
             next_message += 1
-            next_outbox += 2
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT OR IGNORE INTO processed_events (event_id, processed_at) "
                          "VALUES (?, ?)", dedup)
@@ -168,7 +174,8 @@ def batched_follow_ups(db: str, customers: list[tuple[int, str, str, int]], text
         conn.execute("UPDATE search_progress SET message_id = ?", (next_message - 1,))
         conn.executemany("INSERT INTO outbox (id, destination, recipient, ticket_id, payload, "
                          "created_at) VALUES (?, ?, ?, ?, ?, ?)", outbox)
-        conn.executemany("UPDATE tickets SET updated_at = ? WHERE id = ?", touched)
+        conn.executemany("UPDATE tickets SET customer_wrote_at = ?, updated_at = ? "
+                         "WHERE id = ?", touched)
         conn.executemany("UPDATE customers SET rate_tokens = ?, rate_updated_at = ? "
                          "WHERE id = ?", rates)
         conn.execute("COMMIT")

@@ -12,9 +12,9 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import NamedTuple
 
 from bot.agent_desk import AgentDesk
 from bot.config import EngineConfig
@@ -36,8 +36,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):  # one per event: a tuple is built in a quarter of a dataclass's time
     duplicate: bool
     outbox_ids: tuple[int, ...] = ()
     ticket_ids: tuple[int, ...] = ()  # tickets the event touched, for the log line

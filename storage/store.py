@@ -284,6 +284,8 @@ class Store:
         (A single event is not run twice: failing alone is what the careful run would do.)
         SQLite errors that are no event's fault (locked, full, I/O) fail the whole batch."""
         cache = self._cache
+        if careful:
+            cache.next_ids.clear()  # SQLite gives this run's ids
         tx = Tx(conn, cache, defer=not careful)
         outcomes: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")

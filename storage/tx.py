@@ -46,6 +46,8 @@ _INSERT_OUTBOX = (
     "INSERT INTO outbox (id, destination, recipient, ticket_id, message_id, payload, "
     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
 _CUSTOMER_WROTE = "UPDATE tickets SET customer_wrote_at = ?, updated_at = ? WHERE id = ?"
+_CUSTOMER_RATE = ("UPDATE customers SET rate_tokens = ?, rate_updated_at = ?, throttled_at = ? "
+                  "WHERE id = ?")
 
 _TICKET_COLUMNS = frozenset({
     "category", "subject", "fields", "status", "priority", "assignee_id", "assignee_name",
@@ -65,7 +67,7 @@ def _sql_value(value: Any) -> Any:
 class Tx:
     """One open write transaction; valid only inside ``Store.write``."""
 
-    __slots__ = ("_cache", "_conn", "_held", "_messages", "_next_ids", "_outbox", "_touches",
+    __slots__ = ("_cache", "_conn", "_held", "_messages", "_outbox", "_rates", "_touches",
                  "added_messages", "defer")
 
     def __init__(self, conn: sqlite3.Connection, cache: WriterCache, *,
@@ -74,16 +76,16 @@ class Tx:
         # The writer's memory of customers, conversations and active tickets (see
         # storage/writer_cache.py); every method here that changes them keeps it true.
         self._cache = cache
-        # Hold back new messages, outbox rows and "the customer wrote" marks until ``flush``
-        # (ids are then given here, after the largest in the table). Any statement that reads
-        # or changes those tables first writes what is held (``_synced``), so nothing in the
-        # transaction ever sees them missing.
+        # Hold back new messages, outbox rows, "the customer wrote" marks and fair-use tokens
+        # until ``flush`` (ids are then given here, after the largest in the table). Any
+        # statement that reads or changes those rows first writes what is held (``_synced``),
+        # so nothing in the transaction ever sees them missing.
         self.defer = defer
         self._held = False
         self._messages: list[tuple[Any, ...]] = []
         self._outbox: list[tuple[Any, ...]] = []
         self._touches: list[tuple[Any, ...]] = []
-        self._next_ids: dict[str, int] = {}
+        self._rates: list[tuple[Any, ...]] = []
         # Set when a message was inserted: the writer then indexes the batch's new messages.
         self.added_messages = False
 
@@ -100,6 +102,9 @@ class Tx:
         if self._touches:
             conn.executemany(_CUSTOMER_WROTE, self._touches)
             self._touches.clear()
+        if self._rates:
+            conn.executemany(_CUSTOMER_RATE, self._rates)
+            self._rates.clear()
 
     @property
     def _synced(self) -> sqlite3.Connection:
@@ -110,13 +115,15 @@ class Tx:
         return self._conn
 
     def _new_id(self, table: str) -> int:
-        next_id = self._next_ids.get(table)
+        next_ids = self._cache.next_ids
+        next_id = next_ids.get(table)
         if next_id is None:
             # What SQLite itself would give (the largest id plus one); the writer holds the
-            # write lock, so nobody else adds a row meanwhile.
+            # write lock, so nobody else adds a row meanwhile, and it is remembered from batch
+            # to batch like the rest of the writer's cache.
             next_id = int(self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"
                                              ).fetchone()[0])
-        self._next_ids[table] = next_id + 1
+        next_ids[table] = next_id + 1
         self._held = True
         return next_id
 
@@ -149,14 +156,14 @@ class Tx:
         known = self._cache.customer_by_id(customer_id)
         if known is not None:
             return known
-        row = self._conn.execute(CUSTOMER_BY_ID, (customer_id,)).fetchone()
+        row = self._synced.execute(CUSTOMER_BY_ID, (customer_id,)).fetchone()
         return self._keep_customer(row) if row else None
 
     def customer_by_identity(self, platform: str, user_id: str) -> CustomerRecord | None:
         known = self._cache.customer(platform, user_id)
         if known is not None:
             return known
-        row = self._conn.execute(CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
+        row = self._synced.execute(CUSTOMER_BY_IDENTITY, (platform, user_id)).fetchone()
         return self._keep_customer(row) if row else None
 
     def _keep_customer(self, row: sqlite3.Row) -> CustomerRecord:
@@ -189,7 +196,7 @@ class Tx:
         wanted = (chat_id, display_name or known[1], locale or known[2], timezone or known[3])
         if wanted == known:
             return customer
-        return self._keep_customer(self._conn.execute(
+        return self._keep_customer(self._synced.execute(
             "UPDATE customers SET chat_id = ?, display_name = ?, locale = ?, timezone = ? "
             "WHERE id = ? RETURNING *", (*wanted, customer.id)).fetchone())
 
@@ -209,9 +216,12 @@ class Tx:
                           throttled_at: datetime | None) -> None:
         updated_text = to_iso(updated_at)
         throttled_text = to_iso(throttled_at) if throttled_at else None
-        self._conn.execute(
-            "UPDATE customers SET rate_tokens = ?, rate_updated_at = ?, throttled_at = ? "
-            "WHERE id = ?", (tokens, updated_text, throttled_text, customer_id))
+        row = (tokens, updated_text, throttled_text, customer_id)
+        if self.defer:
+            self._rates.append(row)
+            self._held = True
+        else:
+            self._conn.execute(_CUSTOMER_RATE, row)
         known = self._cache.customer_by_id(customer_id)
         if known is not None:
             # Every message changes these, so the remembered row is brought up to date (as

@@ -38,6 +38,7 @@ class WriterCache:
         "customers",
         "data_version",
         "identities",
+        "next_ids",
     )
 
     def __init__(self, capacity: int = 8192) -> None:
@@ -50,6 +51,9 @@ class WriterCache:
         self.active: dict[int, ActiveTickets] = {}  # customer id -> active tickets
         self.active_owner: dict[int, int] = {}  # ticket id in ``active`` -> its customer id
         self.data_version: int | None = None
+        # table -> the id its next held-back row gets (storage/tx.py); forgotten whenever
+        # anything else may have added a row: another program, a rollback, a careful run.
+        self.next_ids: dict[str, int] = {}
 
     def clear(self) -> None:
         self.customers.clear()
@@ -57,6 +61,7 @@ class WriterCache:
         self.conversations.clear()
         self.active.clear()
         self.active_owner.clear()
+        self.next_ids.clear()
 
     # -- customers -----------------------------------------------------------------------------
     def customer(self, platform: str, user_id: str) -> CustomerRecord | None:
