@@ -92,19 +92,11 @@ class Tx:
     def flush(self) -> None:
         """Write the rows held back so far."""
         self._held = False
-        conn = self._conn
-        if self._messages:
-            conn.executemany(_INSERT_MESSAGE, self._messages)
-            self._messages.clear()
-        if self._outbox:
-            conn.executemany(_INSERT_OUTBOX, self._outbox)
-            self._outbox.clear()
-        if self._touches:
-            conn.executemany(_CUSTOMER_WROTE, self._touches)
-            self._touches.clear()
-        if self._rates:
-            conn.executemany(_CUSTOMER_RATE, self._rates)
-            self._rates.clear()
+        for sql, rows in ((_INSERT_MESSAGE, self._messages), (_INSERT_OUTBOX, self._outbox),
+                          (_CUSTOMER_WROTE, self._touches), (_CUSTOMER_RATE, self._rates)):
+            if rows:
+                self._conn.executemany(sql, rows)
+                rows.clear()
 
     @property
     def _synced(self) -> sqlite3.Connection:
@@ -114,18 +106,25 @@ class Tx:
             self.flush()
         return self._conn
 
-    def _new_id(self, table: str) -> int:
+    def _insert(self, table: str, sql: str, held: list[tuple[Any, ...]],
+                values: tuple[Any, ...]) -> int:
+        """Add a row, returning its id: held back with the id SQLite would give (the largest
+        plus one) when deferring, written at once otherwise."""
+        if not self.defer:
+            cur = self._conn.execute(sql, (None, *values))
+            assert cur.lastrowid is not None
+            return cur.lastrowid
         next_ids = self._cache.next_ids
-        next_id = next_ids.get(table)
-        if next_id is None:
-            # What SQLite itself would give (the largest id plus one); the writer holds the
-            # write lock, so nobody else adds a row meanwhile, and it is remembered from batch
-            # to batch like the rest of the writer's cache.
-            next_id = int(self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"
-                                             ).fetchone()[0])
-        next_ids[table] = next_id + 1
+        row_id = next_ids.get(table)
+        if row_id is None:
+            # The writer holds the write lock, so nobody else adds a row meanwhile, and the
+            # next id is remembered from batch to batch like the rest of the writer's cache.
+            row_id = int(self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"
+                                            ).fetchone()[0])
+        next_ids[table] = row_id + 1
+        held.append((row_id, *values))
         self._held = True
-        return next_id
+        return row_id
 
     def raw_connection(self) -> sqlite3.Connection:
         """The connection itself, for storage's own query modules (privacy, metrics). What they
@@ -391,16 +390,10 @@ class Tx:
         event_id: str | None = None,
         now: datetime,
     ) -> int:
-        row = [None, ticket_id, author_kind, author_id, author_name, int(internal), body,
-               attachments_json, event_id, to_iso(now)]
         self.added_messages = True
-        if self.defer:
-            row[0] = message_id = self._new_id("ticket_messages")
-            self._messages.append(tuple(row))
-            return message_id
-        cur = self._conn.execute(_INSERT_MESSAGE, row)
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        return self._insert("ticket_messages", _INSERT_MESSAGE, self._messages, (
+            ticket_id, author_kind, author_id, author_name, int(internal), body,
+            attachments_json, event_id, to_iso(now)))
 
     def add_ticket_event(
         self,
@@ -460,14 +453,9 @@ class Tx:
         now: datetime,
         message_id: int | None = None,
     ) -> int:
-        row = [None, destination, recipient, ticket_id, message_id, payload, to_iso(now)]
-        if self.defer:
-            row[0] = outbox_id = self._new_id("outbox")
-            self._outbox.append(tuple(row))
-            return outbox_id
-        cur = self._conn.execute(_INSERT_OUTBOX, row)
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        return self._insert("outbox", _INSERT_OUTBOX, self._outbox,
+                            (destination, recipient, ticket_id, message_id, payload,
+                             to_iso(now)))
 
     def message_by_event(self, ticket_id: int, event_id: str) -> MessageRecord | None:
         row = self._synced.execute(
