@@ -360,7 +360,7 @@ class Tx:
         whole record costs more to build than the query costs to run."""
         known = self._cache.active.get(customer_id)
         if known is None:
-            rows = self._conn.execute(
+            rows = self._synced.execute(
                 f"SELECT id, status, customer_wrote_at FROM tickets WHERE customer_id = ? "
                 f"AND status IN {ACTIVE_STATUSES_SQL} ORDER BY id DESC LIMIT ?",
                 (customer_id, max(limit, ACTIVE_KEPT))).fetchall()
