@@ -47,7 +47,9 @@ _OUTBOX = ("INSERT INTO outbox (destination, recipient, ticket_id, message_id, p
 def lean_follow_up(event: CustomerText, per_minute: int, tx: Tx) -> int:
     """The rows of ``Engine.handle`` for a follow-up into the one open ticket, written with
     the fewest statements; returns the number of outbox rows (0 for a duplicate)."""
-    conn = tx._conn  # an experiment on the store's own connection, inside its transaction
+    # The store's own connection, inside its transaction. Taken through raw_connection, so
+    # the writer forgets what it remembers (these rows bypass Tx, including the next ids).
+    conn = tx.raw_connection()
     moment = datetime.now(UTC)
     now = to_iso(moment)
     if conn.execute("INSERT OR IGNORE INTO processed_events (event_id, processed_at) "
