@@ -285,7 +285,6 @@ async def measure(result: Result, workdir: Path, customers: int, per_customer: i
         # Profiles and what-ifs (not the engine), each repeated ``runs`` times; the median
         # counts (a shared machine's hiccups hit single runs).
         print("  profiling the writer and what-ifs...", flush=True)
-        per_minute = config.messages_per_minute
         # The last run's customers, all profiles first: the writer still remembers them, as
         # it does a customer in the middle of a burst (the lean what-if below writes past
         # ``Tx`` and makes it forget). 16 messages each by the end, under the fair-use limit.
@@ -296,7 +295,7 @@ async def measure(result: Result, workdir: Path, customers: int, per_customer: i
             noops.append(await whatif.rate(store, whatif.noop, customers, per_customer))
             leans.append(await whatif.rate(store, whatif.lean(
                 partial(lambda n, s: customer_ref(s * customers + n), s=lean_sets[k]),
-                FOLLOW_UP, f"lean{k}", per_minute), customers, per_customer))
+                FOLLOW_UP, f"lean{k}", config), customers, per_customer))
     baselines = befores
     profile = _median_profile(profiles)
     noop_rate = statistics.median(noops)

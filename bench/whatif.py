@@ -19,11 +19,12 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from bot.actions import CustomerMessage, DeskEvent, DeskNotice, Text, to_json
+from bot.config import EngineConfig
 from bot.events import CustomerRef, CustomerText
 from bot.fair_use import take_token
 from storage.records import from_iso, to_iso
@@ -36,7 +37,6 @@ _CUSTOMER = (
     "ON v.customer_id = c.id WHERE c.platform = ? AND c.platform_user_id = ?")
 _ACTIVE = ("SELECT id, status, customer_wrote_at FROM tickets WHERE customer_id = ? AND "
            "status IN ('new', 'open', 'waiting') ORDER BY id DESC LIMIT 2")
-_QUIET = timedelta(minutes=5)  # the shipped SUPPORTBOT_FOLLOW_UP_QUIET_MINUTES
 _MESSAGE = (
     "INSERT INTO ticket_messages (ticket_id, author_kind, author_id, author_name, internal, "
     "body, attachments, event_id, created_at) VALUES (?, 'customer', ?, ?, 0, ?, '[]', ?, ?)")
@@ -44,7 +44,7 @@ _OUTBOX = ("INSERT INTO outbox (destination, recipient, ticket_id, message_id, p
            "created_at) VALUES (?, ?, ?, ?, ?, ?)")
 
 
-def lean_follow_up(event: CustomerText, per_minute: int, tx: Tx) -> int:
+def lean_follow_up(event: CustomerText, config: EngineConfig, tx: Tx) -> int:
     """The rows of ``Engine.handle`` for a follow-up into the one open ticket, written with
     the fewest statements; returns the number of outbox rows (0 for a duplicate)."""
     # The store's own connection, inside its transaction. Taken through raw_connection, so
@@ -63,7 +63,8 @@ def lean_follow_up(event: CustomerText, per_minute: int, tx: Tx) -> int:
     if (chat_id, name, locale) != (ref.chat_id, ref.display_name, ref.locale):
         conn.execute("UPDATE customers SET chat_id = ?, display_name = ?, locale = ? "
                      "WHERE id = ?", (ref.chat_id, ref.display_name, ref.locale, customer_id))
-    allowed, left = take_token(tokens, from_iso(updated_at), moment, per_minute)
+    allowed, left = take_token(tokens, from_iso(updated_at), moment,
+                               config.messages_per_minute)
     if not allowed:
         raise RuntimeError("throttled: not a follow-up")
     conn.execute("UPDATE customers SET rate_tokens = ?, rate_updated_at = ? WHERE id = ?",
@@ -80,7 +81,8 @@ def lean_follow_up(event: CustomerText, per_minute: int, tx: Tx) -> int:
     desk = to_json(DeskNotice(ticket_id=ticket_id, event=DeskEvent.CUSTOMER_MESSAGE,
                               message_id=message_id))
     rows = [("desk", f"desk:{ticket_id}", ticket_id, None, desk, now)]
-    if wrote_at is None or moment - from_iso(wrote_at) >= _QUIET:  # type: ignore[operator]
+    if wrote_at is None or \
+            moment - from_iso(wrote_at) >= config.follow_up_quiet:  # type: ignore[operator]
         reply = to_json(CustomerMessage(
             platform=ref.platform, chat_id=ref.chat_id, language="pl",
             texts=(Text("follow-up-added", {"id": ticket_id}),), ticket_id=ticket_id))
@@ -108,11 +110,11 @@ def noop(n: int, j: int) -> Callable[[Tx], Any]:
     return lambda tx: None
 
 
-def lean(ref_of: Callable[[int], CustomerRef], text: str, tag: str, per_minute: int
+def lean(ref_of: Callable[[int], CustomerRef], text: str, tag: str, config: EngineConfig
          ) -> Callable[[int, int], Callable[[Tx], Any]]:
     def make(n: int, j: int) -> Callable[[Tx], Any]:
         event = CustomerText(f"{tag}:{n}:{j}", ref_of(n), text.format(n=n, j=j))
-        return partial(lean_follow_up, event, per_minute)
+        return partial(lean_follow_up, event, config)
 
     return make
 
