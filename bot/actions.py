@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.events import Attachment
+from storage.records import json_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +140,12 @@ def attachment_from_dict(raw: Mapping[str, Any]) -> Attachment:
 
 
 # One encoder for every payload: json.dumps builds a new one per call when given options.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
     if not attachments:
         return "[]"  # nearly every message: no need to run the encoder
-    return _ENCODER.encode([attachment_to_dict(a) for a in attachments])
+    return json_text([attachment_to_dict(a) for a in attachments])
 
 
 def attachments_from_json(raw: str | None) -> tuple[Attachment, ...]:
@@ -196,7 +196,7 @@ def to_json(action: Action) -> str:
                 "message_id": action.message_id,
                 "text": _text_to_dict(action.text) if action.text else None,
             }
-    return _ENCODER.encode(body)
+    return json_text(body)
 
 
 def from_json(raw: str) -> Action:

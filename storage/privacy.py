@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.metrics_queries import connection
-from storage.records import to_iso
+from storage.records import json_text, to_iso
 from storage.store import Store
 from storage.tx import ACTIVE_STATUSES_SQL, Tx
 
@@ -177,7 +177,7 @@ def _erase_tickets(conn: sqlite3.Connection, ticket_ids: Sequence[int],
         conn.execute(
             "UPDATE tickets SET subject = ?, fields = ?, rating_comment = CASE WHEN "
             "rating_comment IS NULL THEN NULL ELSE ? END WHERE id = ?",
-            (ERASED, json.dumps(erased_fields), ERASED, ticket_id))
+            (ERASED, json_text(erased_fields), ERASED, ticket_id))
         messages += conn.execute(
             "UPDATE ticket_messages SET body = CASE WHEN body = '' THEN '' ELSE ? END, "
             "attachments = '[]', author_name = CASE WHEN author_kind = 'customer' THEN '' "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.records import (
@@ -20,6 +20,7 @@ from storage.records import (
     TicketRecord,
     TimerRecord,
     from_iso,
+    json_text,
     to_iso,
 )
 from storage.writer_cache import ACTIVE_KEPT, WriterCache
@@ -60,7 +61,7 @@ def _sql_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return to_iso(value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
     return value
 
 
@@ -228,8 +229,8 @@ class Tx:
             self._cache.keep_customer(CustomerRecord(
                 known.id, known.platform, known.platform_user_id, known.chat_id,
                 known.display_name, known.locale, known.language, known.blocked,
-                known.created_at, tokens, from_iso(updated_text), from_iso(throttled_text),
-                known.timezone))
+                known.created_at, tokens, updated_at.astimezone(UTC),
+                throttled_at.astimezone(UTC) if throttled_at else None, known.timezone))
 
     def count_active_tickets(self, customer_id: int) -> int:
         row = self._conn.execute(
@@ -263,7 +264,7 @@ class Tx:
     def save_conversation(
         self, customer_id: int, state: str, data: dict[str, Any], now: datetime
     ) -> None:
-        text = json.dumps(data, ensure_ascii=False)
+        text = json_text(data)
         self._conn.execute(
             """
             INSERT INTO conversations (customer_id, state, data, updated_at)
@@ -299,7 +300,7 @@ class Tx:
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
-                customer_id, category, subject, json.dumps(fields, ensure_ascii=False), status,
+                customer_id, category, subject, json_text(fields), status,
                 priority, to_iso(now), to_iso(now),
                 to_iso(first_response_due) if first_response_due else None,
             ),
