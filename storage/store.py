@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -87,8 +88,12 @@ def _tune_cache(conn: sqlite3.Connection) -> None:
         conn.execute(pragma)
 
 
-# Messages newer than search_progress go into the full-text index once per batch, inside the
-# batch's transaction: a message is searchable exactly when it is committed.
+# Messages newer than search_progress go into the full-text index in a write batch's own
+# transaction, at most every SEARCH_INDEX_EVERY seconds, and always before a search reads the
+# index (Store.search_tickets), so a search finds every committed message. Indexed in every
+# batch, a steady trickle of small batches made one tiny FTS5 segment each, and FTS5's merging
+# of those segments stalled the writer for 7–32 ms at a time.
+SEARCH_INDEX_EVERY = 0.1
 _INDEX_NEW_MESSAGES = (
     "INSERT INTO ticket_messages_fts (rowid, body) SELECT id, body FROM ticket_messages "
     "WHERE id > (SELECT message_id FROM search_progress) ORDER BY id",
@@ -107,6 +112,10 @@ CHECKPOINT_INTERVAL = 1.0  # seconds between checkpoints while there are writes
 def _index_new_messages(conn: sqlite3.Connection) -> None:
     for sql in _INDEX_NEW_MESSAGES:
         conn.execute(sql)
+
+
+def _index_now(tx: Tx) -> None:
+    """A write that changes nothing: the batch holding it indexes every waiting message."""
 
 
 class Store:
@@ -130,6 +139,10 @@ class Store:
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._written = asyncio.Event()  # set by each committed batch, cleared by a checkpoint
+        # Owned by the writer thread: committed messages wait for the search index, and when
+        # it last took them in (see SEARCH_INDEX_EVERY).
+        self._unindexed = False
+        self._indexed_at = 0.0
         self.schema_version = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -144,6 +157,7 @@ class Store:
                 self._executor, migrate, self._writer
             )
             await loop.run_in_executor(self._executor, self._prepare_writer, self._writer)
+            self._indexed_at = time.monotonic()
             self._checkpoint_conn = await loop.run_in_executor(
                 self._checkpointer, _connect, self.path, self._busy_timeout_ms
             )
@@ -322,9 +336,16 @@ class Store:
             cache.clear()
             conn.execute("ROLLBACK")
             return None
-        if tx.added_messages:
+        unindexed = self._unindexed or tx.added_messages
+        index = unindexed and (_index_now in fns
+                               or time.monotonic() - self._indexed_at >= SEARCH_INDEX_EVERY)
+        if index:
             _index_new_messages(conn)
         conn.execute("COMMIT")
+        if index:
+            self._unindexed, self._indexed_at = False, time.monotonic()
+        else:
+            self._unindexed = unindexed
         return outcomes
 
     async def _checkpoint_loop(self) -> None:
@@ -478,6 +499,8 @@ class Store:
             terms.append('"' + stem.replace('"', '""') + '"' + star)
         if not terms:
             return []
+        if self._unindexed:
+            await self.write(_index_now)
         match = " AND ".join(terms[:8])  # all of them must match
         found: list[int] = [int(row[0]) for row in await self._rows(
             "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? ORDER BY rowid DESC "

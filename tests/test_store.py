@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import store as store_module
 from storage.migrate import MigrationError, latest_version, migrate
 from storage.store import Store, StoreClosed, StoreError
 from storage.tx import Tx
@@ -126,7 +127,13 @@ def _index_is_sound(path: Path) -> None:
         conn.close()
 
 
-async def test_a_message_is_searchable_once_its_batch_commits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("index_every", [0.0, 3600.0], ids=["indexed-each-batch",
+                                                           "indexed-by-the-search"])
+async def test_a_message_is_searchable_once_its_batch_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_every: float) -> None:
+    # The writer indexes new messages at most every SEARCH_INDEX_EVERY seconds; whatever it
+    # has not indexed yet, a search indexes first.
+    monkeypatch.setattr(store_module, "SEARCH_INDEX_EVERY", index_every)
     path = tmp_path / "db.sqlite3"
     async with Store(path) as store:
         ticket = await store.write(_new_ticket)
@@ -156,6 +163,25 @@ async def test_a_message_is_searchable_once_its_batch_commits(tmp_path: Path) ->
         await store.write(lambda tx: tx.update_message(message, body="dostawa"))
         assert await store.search_tickets(["kurier"]) == []
         assert [t.id for t in await store.search_tickets(["dostawa"])] == [ticket]
+    _index_is_sound(path)
+
+
+async def test_messages_not_indexed_before_a_stop_are_found_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "SEARCH_INDEX_EVERY", 3600.0)
+    path = tmp_path / "db.sqlite3"
+    async with Store(path) as store:
+        ticket = await store.write(_new_ticket)
+        await asyncio.gather(*(store.write(_say(ticket, f"przesyłka numer{n}"))
+                               for n in range(50)))
+    conn = sqlite3.connect(path)
+    waiting = conn.execute("SELECT COUNT(*) FROM ticket_messages WHERE id > "
+                           "(SELECT message_id FROM search_progress)").fetchone()[0]
+    conn.close()
+    assert waiting == 50  # the stop left them to the next start
+    async with Store(path) as store:
+        assert [t.id for t in await store.search_tickets(["numer49"])] == [ticket]
+        assert [t.id for t in await store.search_tickets(["przesyłka"])] == [ticket]
     _index_is_sound(path)
 
 
