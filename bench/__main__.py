@@ -25,7 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench.common import DOC_PATH, Result, code_state, load_average, machine
+from bench.common import DOC_PATH, Result, StolenTime, code_state, load_average, machine
 
 # name -> (module, title), in the order of the issue.
 BENCHMARKS: dict[str, tuple[str, str]] = {
@@ -71,6 +71,7 @@ def run_child(name: str, result_file: Path, *, quick: bool, data_dir: Path) -> i
     module_name, title = BENCHMARKS[name]
     result = Result(name=name, title=title, quick=quick, code=code_state())
     load_before = load_average()
+    stolen = StolenTime()
     start = time.perf_counter()
     code = 0
     try:
@@ -83,6 +84,7 @@ def run_child(name: str, result_file: Path, *, quick: bool, data_dir: Path) -> i
     result.seconds = time.perf_counter() - start
     result.finished_at = time.strftime("%Y-%m-%d %H:%M:%S")
     result.load = f"{load_before} → {load_average()}"
+    result.steal = stolen.share()
     result_file.write_text(json.dumps(result.to_json(), ensure_ascii=False), encoding="utf-8")
     return code
 
@@ -123,8 +125,8 @@ def run_in_child(name: str, *, quick: bool, data_dir: Path) -> Result:
         else:
             result = Result(name=name, title=title, quick=quick,
                             error=f"the benchmark process exited with {proc.returncode}")
-    print(f"  ({result.seconds:.0f} s)" + (f"  ERROR: {result.error}" if result.error else ""),
-          flush=True)
+    print(f"  ({result.seconds:.0f} s, CPU steal {result.steal or '?'})"
+          + (f"  ERROR: {result.error}" if result.error else ""), flush=True)
     return result
 
 
@@ -192,9 +194,11 @@ def document(results: list[Result], info: dict[str, str], runs: dict[str, str]) 
         "Each benchmark: the commit it measured (files under bot/, storage/, adapters/, "
         "supportbot/ differing from it, if any), when it finished, how long it took, and the "
         "machine's 1-minute load average at its start and end (other engineers' test runs "
-        "share these 2 CPUs): "
+        "share these 2 CPUs), and the share of CPU time the host's hypervisor gave to other "
+        "virtual machines meanwhile (steal; above a few per cent, tails and ratios drift): "
         + "; ".join(f"{r.title}: {r.code or '?'}, {runs.get(r.name, '?')}, {r.seconds:.0f} s, "
-                    f"load {r.load}{' (quick)' if r.quick else ''}" for r in results) + ".",
+                    f"load {r.load}, steal {r.steal or '?'}{' (quick)' if r.quick else ''}"
+                    for r in results) + ".",
         "",
         f"**{len(verdicts) - failed} of {len(verdicts)} targets met.**",
         "",

@@ -62,6 +62,7 @@ class Result:
     seconds: float = 0.0  # how long the benchmark took, set-up included
     finished_at: str = ""
     load: str = ""  # the machine's 1-minute load average at the start and at the end
+    steal: str = ""  # CPU time the hypervisor gave to other machines meanwhile (StolenTime)
     code: str = ""  # the commit measured (others commit while a full run takes 15 minutes)
     error: str | None = None
 
@@ -123,6 +124,29 @@ def load_average() -> str:
         return Path("/proc/loadavg").read_text().split()[0]
     except OSError:
         return "?"
+
+
+class StolenTime:
+    """The share of this machine's CPU time its hypervisor gave to other machines while this
+    is alive (``steal`` in /proc/stat): on a shared host it is what moves the tails most."""
+
+    def __init__(self) -> None:
+        self.start = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except (OSError, ValueError):
+            return None
+        steal = fields[7] if len(fields) > 7 else 0
+        return steal, sum(fields[:8])
+
+    def share(self) -> str:
+        end = self._read()
+        if self.start is None or end is None or end[1] <= self.start[1]:
+            return "?"
+        return f"{100 * (end[0] - self.start[0]) / (end[1] - self.start[1]):.0f} %"
 
 
 def code_state() -> str:
