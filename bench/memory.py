@@ -140,6 +140,6 @@ def run(result: Result, *, quick: bool, data_dir: Path | None) -> None:
     result.note(
         "The store gives its connections a 64 MiB page cache each (a large store is read at "
         "random); as 10,000 customers' rows are written, the page caches fill with them. "
-        f"With SQLite's default 2 MB cache the same run grows by {fmt_mb(small)}, about 5 MB "
-        "of it the writer's memory of its last 4,096 customers (storage/writer_cache.py, "
+        f"With SQLite's default 2 MB cache the same run grows by {fmt_mb(small)}, about 10 MB "
+        "of it the writer's memory of its last 8,192 customers (storage/writer_cache.py, "
         "also bounded): the rest of the growth is the page cache, not form state.")

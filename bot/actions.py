@@ -139,9 +139,6 @@ def attachment_from_dict(raw: Mapping[str, Any]) -> Attachment:
                       raw.get("mime_type", ""), raw.get("size", 0), raw.get("source", ""))
 
 
-# One encoder for every payload: json.dumps builds a new one per call when given options.
-
-
 def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
     if not attachments:
         return "[]"  # nearly every message: no need to run the encoder

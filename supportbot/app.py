@@ -132,10 +132,11 @@ def warm_up(config: EngineConfig, translator: Translator) -> None:
     gc.collect()
     gc.freeze()
     # A burst keeps thousands of customers' coroutines and futures alive for a batch or two:
-    # with Python's default of a young collection every 700 new objects, they were walked
-    # again and again, and promoted into ever older collections (~7 % of the writer's and
-    # the loop's time in the throughput benchmark). Fewer, larger young collections let most
-    # of them die first; each still walks only the objects made since the last one.
+    # with Python's default of a young collection every 700 new objects more than were freed,
+    # they were walked again and again and promoted into older collections (0.95 s of GC in
+    # 100,000 follow-ups from 2,000 customers at once, pauses up to 17 ms). At 50,000 that
+    # burst triggers none; one comes only when the heap has grown by 50,000 objects (the
+    # writer's cache filling up) and walks them once. 10,000 still made 19 collections.
     gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 10)
 
 
