@@ -11,6 +11,8 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.actions import CustomerMessage, DeskEvent, DeskNotice, from_json
 from bot.events import (
     AgentNote,
@@ -27,6 +29,7 @@ from bot.privacy_requests import ERASE, EXPORT, parse_kind, request_privacy
 from bot.reports import build_report
 from bot.turn import Turn
 from storage import privacy
+from storage import store as store_module
 from storage.records import CustomerRecord
 from storage.store import Store
 from storage.tx import Tx
@@ -215,7 +218,12 @@ async def test_export_then_forget_a_person_on_two_chat_apps(tmp_path: Path) -> N
     assert again.returncode == 1 and f"no customer telegram:{TELEGRAM_ID}" in again.stderr
 
 
-async def test_forget_while_the_bot_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("index_every", [0.0, 3600.0], ids=["indexed", "not-indexed-yet"])
+async def test_forget_while_the_bot_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         index_every: float) -> None:
+    # Her last messages may not be in the running bot's search index yet when she is
+    # forgotten; the index must never take them in afterwards.
+    monkeypatch.setattr(store_module, "SEARCH_INDEX_EVERY", index_every)
     db = tmp_path / "db.sqlite3"
     env = {"SUPPORTBOT_DATABASE": str(db)}
     async with Harness(db) as h:
@@ -225,6 +233,7 @@ async def test_forget_while_the_bot_runs(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "the bot has the store open" in result.stdout  # no VACUUM under a live bot
         await open_suggestion(h, user="later")  # the bot goes on working
+        assert await h.store.search_tickets(["szczawik"]) == []  # indexes what waits
     # Freed space was zeroed as it was freed and the WAL is checkpointed on close: nothing
     # personal is left even without the VACUUM.
     assert leftovers(db) == []
