@@ -23,7 +23,6 @@ from bot.text import shorten
 PICK_TICKET = "pick_ticket"
 
 
-
 class FollowUps:
     def __init__(self, conv: Conversation, intake: Intake, self_service: SelfService) -> None:
         self.conv = conv

@@ -343,7 +343,7 @@ class Tx:
             self._held = True
         else:
             self._conn.execute(_CUSTOMER_WROTE, (text, text, ticket_id))
-        self._cache.customer_wrote(ticket_id, datetime.fromisoformat(text))
+        self._cache.customer_wrote(ticket_id, now.astimezone(UTC))
 
     def customer_tickets(
         self, customer_id: int, *, active_only: bool = False, limit: int = 100, offset: int = 0
@@ -493,11 +493,10 @@ class Tx:
                        internal: bool | None = None) -> None:
         conn = self._synced
         if body is not None:
-            conn.execute("UPDATE ticket_messages SET body = ? WHERE id = ?",
-                               (body, message_id))
+            conn.execute("UPDATE ticket_messages SET body = ? WHERE id = ?", (body, message_id))
         if internal is not None:
             conn.execute("UPDATE ticket_messages SET internal = ? WHERE id = ?",
-                               (int(internal), message_id))
+                         (int(internal), message_id))
 
     def mark_delivered(self, outbox_id: int, ref: str | None, now: datetime) -> None:
         self._synced.execute(
